@@ -1,0 +1,47 @@
+// swift-tools-version:6.1
+// Descent: a BLAS-backed numerics engine that learns linear models by gradient descent
+// and checks the answer against the closed-form least-squares solution.
+import PackageDescription
+
+let package = Package(
+    name: "Descent",
+    products: [
+        .library(name: "Descent", targets: ["Descent"]),
+        .executable(name: "descent", targets: ["descent"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
+    ],
+    targets: [
+        // OpenBLAS's CBLAS interface. `link "openblas"` is also in the module map so the
+        // build links even where no pkg-config binary is installed.
+        .systemLibrary(
+            name: "CBLAS",
+            pkgConfig: "openblas",
+            providers: [.apt(["libopenblas-dev"])]
+        ),
+        // Netlib LAPACKE; its Fortran LAPACK calls bind to OpenBLAS at run time.
+        .systemLibrary(
+            name: "CLAPACKE",
+            pkgConfig: "lapacke",
+            providers: [.apt(["liblapacke-dev"])]
+        ),
+        .target(
+            name: "Descent",
+            dependencies: ["CBLAS", "CLAPACKE"]
+        ),
+        .executableTarget(
+            name: "descent",
+            dependencies: [
+                "Descent",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            ]
+        ),
+        .testTarget(
+            name: "DescentTests",
+            dependencies: ["Descent"],
+            resources: [.copy("Fixtures")]
+        ),
+    ],
+    swiftLanguageModes: [.v6]
+)
