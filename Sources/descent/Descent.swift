@@ -23,7 +23,11 @@ struct DescentCommand: ParsableCommand {
           descent solve --data data.npy --json
         """,
         version: descentVersion,
-        subcommands: [InfoCommand.self]
+        subcommands: [
+            ThermometerCommand.self, TrainCommand.self, SolveCommand.self, VerifyCommand.self,
+            DiagnoseCommand.self, GenerateCommand.self, PredictCommand.self, BenchCommand.self,
+            InfoCommand.self,
+        ]
     )
 
     /// Parses, runs, and maps every error to one line on stderr and the documented exit code.
