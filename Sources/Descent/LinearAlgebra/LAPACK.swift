@@ -16,14 +16,18 @@ public enum LAPACK {
         (T.self == Float.self ? "s" : "d") + name
     }
 
-    /// Maps a LAPACK `info` to a typed error; `positive` interprets `info > 0`.
+    /// Maps a LAPACKE `info` to a typed error; `positive` interprets `info > 0`.
+    ///
+    /// LAPACKE's `_work` routines count `matrix_layout` as argument 1, so they return the
+    /// Fortran routine's `info - 1` for an illegal argument; the error reports the routine's
+    /// own numbering (the one in LAPACK's documentation and in xerbla's message) instead.
     private static func check<T: BLASScalar>(
         _ info: Int32, _ name: String, _: T.Type,
         positive: (String, Int) -> DescentError = { .lapackFailure(routine: $0, info: $1) }
     ) throws {
         guard info != 0 else { return }
         let routine = routineName(name, T.self)
-        if info < 0 { throw DescentError.lapackInvalidArgument(routine: routine, argument: Int(-info)) }
+        if info < 0 { throw DescentError.lapackInvalidArgument(routine: routine, argument: max(1, Int(-info) - 1)) }
         throw positive(routine, Int(info))
     }
 

@@ -287,6 +287,27 @@ extension Matrix {
         withUnsafeMutableBufferPointer { BLAS.scal(n, alpha, $0.baseAddress!, 1) }
     }
 
+    /// self ← α·x·yᵀ + self (BLAS `ger`, a rank-1 update), in place; `x` has `rows`
+    /// elements and `y` has `columns`.
+    public mutating func addOuterProduct(_ x: Vector<Scalar>, _ y: Vector<Scalar>, scaledBy alpha: Scalar = 1) {
+        precondition(x.count == rows && y.count == columns,
+                     "ger: outer product [\(x.count)] × [\(y.count)] does not fit matrix \(rows) × \(columns)")
+        let (m, n) = (rows, columns)
+        guard m > 0, n > 0 else { return }
+        withUnsafeMutableBufferPointer { a in
+            BLAS.ger(rows: m, columns: n, alpha: alpha, x.baseAddress, 1, y.baseAddress, 1, a.baseAddress!, lda: n)
+        }
+    }
+
+    /// The sum of all elements (pairwise, like ``Vector/sum``).
+    public var sum: Scalar { withUnsafeBufferPointer { pairwiseSum($0) } }
+
+    /// The mean of all elements (0 for an empty matrix).
+    public var mean: Scalar { count == 0 ? 0 : sum / Scalar(count) }
+
+    /// The Frobenius norm √(Σ aᵢⱼ²) (BLAS `nrm2` over the contiguous elements).
+    public var norm: Scalar { BLAS.nrm2(count, baseAddress) }
+
     /// The elementwise (Hadamard) product.
     public func elementwiseProduct(_ other: Matrix) -> Matrix {
         Matrix.checkSameShape(self, other, "elementwise product")

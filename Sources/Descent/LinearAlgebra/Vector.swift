@@ -163,6 +163,9 @@ extension Vector {
     /// The arithmetic mean (0 for an empty vector).
     public var mean: Scalar { count == 0 ? 0 : sum / Scalar(count) }
 
+    /// The sum of absolute values Σ|xᵢ| (BLAS `asum`), the 1-norm.
+    public var absoluteSum: Scalar { BLAS.asum(count, baseAddress) }
+
     /// The largest absolute value (BLAS `iamax`), 0 for an empty vector.
     public var maxMagnitude: Scalar { count == 0 ? 0 : Swift.abs(self[BLAS.iamax(count, baseAddress)]) }
 
@@ -180,6 +183,13 @@ extension Vector {
     public mutating func scale(by alpha: Scalar) {
         let n = count
         withUnsafeMutableBufferPointer { BLAS.scal(n, alpha, $0.baseAddress!, 1) }
+    }
+
+    /// self ← x elementwise (BLAS `copy`), reusing this vector's storage when it is not shared.
+    public mutating func assign(from x: Vector) {
+        Vector.checkSameCount(self, x, "copy")
+        let n = count
+        withUnsafeMutableBufferPointer { y in BLAS.copy(n, x.baseAddress, 1, y.baseAddress!, 1) }
     }
 
     /// The elementwise (Hadamard) product.
