@@ -3,6 +3,10 @@
 // and checks the answer against the closed-form least-squares solution.
 import PackageDescription
 
+// MPI is a build switch, not a requirement: `DESCENT_MPI=1 swift build` (or `make mpi`) adds the
+// OpenMPI-backed communicator and the CLI's `--distributed`; without it nothing needs MPI.
+let mpiEnabled = Context.environment["DESCENT_MPI"] == "1"
+
 let package = Package(
     name: "Descent",
     products: [
@@ -35,7 +39,8 @@ let package = Package(
             dependencies: [
                 "Descent",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
-            ]
+            ] + (mpiEnabled ? ["DescentMPI"] : []),
+            swiftSettings: mpiEnabled ? [.define("DESCENT_MPI")] : []
         ),
         .testTarget(
             name: "DescentTests",
@@ -45,3 +50,15 @@ let package = Package(
     ],
     swiftLanguageModes: [.v6]
 )
+
+if mpiEnabled {
+    package.targets += [
+        // OpenMPI; the shim turns its handle macros into functions Swift can call.
+        .systemLibrary(
+            name: "CMPI",
+            pkgConfig: "ompi",
+            providers: [.apt(["libopenmpi-dev", "openmpi-bin"])]
+        ),
+        .target(name: "DescentMPI", dependencies: ["Descent", "CMPI"]),
+    ]
+}
