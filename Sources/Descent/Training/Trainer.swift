@@ -1,0 +1,249 @@
+/// Fits a ``LinearModel`` by gradient descent on the mean squared error (plus an optional
+/// L2 penalty): full batch, mini-batch or stochastic, with a learning-rate schedule,
+/// validation, early stopping, a convergence test and a divergence guard.
+///
+/// Every epoch streams the training rows once through the fused kernel
+/// (`MeanSquaredErrorKernel`); all buffers (workspace, gradient, shuffled copy of the data for
+/// mini-batches) are allocated once per run, never per epoch or per step. The engine never
+/// prints: progress goes to the callback of ``train(_:validation:progress:)``.
+public struct Trainer<Scalar: BLASScalar>: Sendable {
+    /// The validated configuration.
+    public let configuration: TrainingConfiguration
+
+    /// A trainer; throws ``DescentError/invalidParameter(name:value:expected:)`` for a
+    /// configuration out of range.
+    public init(_ configuration: TrainingConfiguration) throws {
+        try configuration.validate()
+        self.configuration = configuration
+    }
+
+    /// Trains on `dataset`.
+    ///
+    /// - Parameters:
+    ///   - validation: held-out rows; when nil and the configuration has a validation
+    ///     fraction, ``Split/trainValidation(_:validationFraction:seed:)`` makes them.
+    ///   - progress: called after every epoch.
+    /// - Returns: the result; a divergence is a result with status ``TrainingStatus/diverged``
+    ///   and a ``DivergenceReport``, not an error.
+    /// - Throws: ``DescentError`` for a configuration that does not fit the data (initial
+    ///   weights of the wrong length, a validation fraction that leaves no rows, no rows at all).
+    public func train(_ dataset: Dataset<Scalar>, validation explicitValidation: Dataset<Scalar>? = nil,
+                      progress: ((TrainingProgress) -> Void)? = nil) throws -> TrainingResult<Scalar> {
+        let config = configuration
+        var trainingRows = dataset
+        var validationRows = explicitValidation
+        if validationRows == nil, config.validationFraction > 0 {
+            let split = try Split.trainValidation(dataset, validationFraction: config.validationFraction, seed: config.seed)
+            trainingRows = split.train
+            validationRows = split.validation
+        }
+        guard trainingRows.rowCount >= 1 else {
+            throw DescentError.invalidData(InputLocation(file: dataset.source), reason: "there are no training rows")
+        }
+        if let validationRows {
+            precondition(validationRows.featureCount == trainingRows.featureCount,
+                         "Trainer.train: training data has \(trainingRows.featureCount) features, validation data \(validationRows.featureCount)")
+        }
+        // Normalization is fitted on the training rows only, so validation stays unseen.
+        let normalizer = try Normalizer.fit(config.normalization, to: trainingRows.features)
+        let train = normalizer.transform(trainingRows)
+        let valid = validationRows.map { normalizer.transform($0) }
+        let (n, d) = (train.rowCount, train.featureCount)
+
+        var parameters = Vector<Scalar>(zeros: d + 1)
+        if let initial = config.initialWeights {
+            guard initial.count == d else {
+                throw DescentError.invalidParameter(name: "initial weights", value: "\(initial.count) values", expected: "\(d), one per feature")
+            }
+            for j in 0..<d { parameters[j] = Scalar(initial[j]) }
+        }
+        parameters[d] = Scalar(config.initialBias)
+        var gradient = Vector<Scalar>(zeros: d + 1)
+        var optimizer = try config.optimizer.make(learningRate: config.learningRate, as: Scalar.self)
+        let workspace = GradientWorkspace<Scalar>(featureCount: d)
+        let l2 = Scalar(config.l2)
+
+        let batchSize = Swift.min(config.batchSize ?? n, n)
+        let miniBatch = batchSize < n
+        // Mini-batches: one shuffled copy of the rows per run, refilled every epoch, so each
+        // batch is a contiguous block (one gemv pair), never a per-step allocation.
+        var order = miniBatch ? Array(0..<n) : []
+        var generator = SeededGenerator(seed: config.seed &+ 0x9E37_79B9_7F4A_7C15)
+        let shuffledFeatures = AlignedStorage<Scalar>(uninitializedCount: miniBatch ? n * d : 0)
+        let shuffledTargets = AlignedStorage<Scalar>(uninitializedCount: miniBatch ? n : 0)
+        var meanGradient = Vector<Scalar>(zeros: miniBatch ? d + 1 : 0)
+        let earlyStopping = config.earlyStoppingPatience != nil
+        var epochStart = Vector<Scalar>(zeros: earlyStopping ? d + 1 : 0)
+        var bestParameters = Vector<Scalar>(zeros: earlyStopping ? d + 1 : 0)
+
+        // The loss and gradient at `parameters` on `rows` rows starting at x, y; the bias
+        // gradient goes into the last element of `gradient`.
+        func lossAndGradient(_ x: UnsafePointer<Scalar>, _ y: UnsafePointer<Scalar>, rows: Int) -> Double {
+            parameters.withUnsafeBufferPointer { p in
+                gradient.withUnsafeMutableBufferPointer { g in
+                    let (loss, biasGradient) = MeanSquaredErrorKernel.lossAndGradient(
+                        x: x, y: y, rows: rows, columns: d, weights: p.baseAddress!, bias: p[d], l2: l2,
+                        weightsGradient: g.baseAddress!, workspace: workspace)
+                    g[d] = biasGradient
+                    return Double(loss)
+                }
+            }
+        }
+        func loss(on data: Dataset<Scalar>) -> Double {
+            parameters.withUnsafeBufferPointer { p in
+                Double(MeanSquaredErrorKernel.loss(x: data.features.baseAddress, y: data.targets.baseAddress,
+                                                   rows: data.rowCount, columns: d, weights: p.baseAddress!,
+                                                   bias: p[d], l2: l2, workspace: workspace))
+            }
+        }
+
+        var history = TrainingHistory()
+        history.trainLoss.reserveCapacity(config.epochs)
+        history.learningRate.reserveCapacity(config.epochs)
+        history.gradientNorm.reserveCapacity(config.epochs)
+        if valid != nil { history.validationLoss.reserveCapacity(config.epochs) }
+        var status = TrainingStatus.maxEpochs
+        var divergedEpoch: Int?
+        var learningRate = config.learningRate
+        var firstLoss = Double.nan
+        var bestMonitored = Double.infinity, epochsWithoutImprovement = 0
+        var plateauBest = Double.infinity, plateauWait = 0
+        var epochsRun = 0
+        let clock = ContinuousClock()
+        let start = clock.now
+
+        for epoch in 1...config.epochs {
+            epochsRun = epoch
+            optimizer.learningRate = learningRate
+            if earlyStopping { epochStart.assign(from: parameters) }
+            let validationLoss = valid.map { loss(on: $0) }
+            var trainLoss: Double
+            var gradientNorm: Double
+            var stop = false
+
+            if !miniBatch {
+                trainLoss = lossAndGradient(train.features.baseAddress, train.targets.baseAddress, rows: n)
+                gradientNorm = Double(gradient.norm)
+                if epoch == 1 { firstLoss = trainLoss }
+                if !trainLoss.isFinite || trainLoss > config.divergenceFactor * firstLoss {
+                    status = .diverged
+                    stop = true
+                } else if gradientNorm <= config.gradientTolerance {
+                    status = .converged
+                    stop = true
+                } else {
+                    optimizer.step(&parameters, gradient: gradient)
+                }
+            } else {
+                Split.shuffle(&order, using: &generator)
+                gather(train, order: order, features: shuffledFeatures.pointer, targets: shuffledTargets.pointer)
+                meanGradient.scale(by: 0)
+                var total = 0.0
+                var row = 0
+                while row < n {
+                    let m = Swift.min(batchSize, n - row)
+                    let batchLoss = lossAndGradient(shuffledFeatures.pointer + row * d, shuffledTargets.pointer + row, rows: m)
+                    total += batchLoss * Double(m)
+                    meanGradient.add(gradient, scaledBy: Scalar(Double(m) / Double(n)))
+                    optimizer.step(&parameters, gradient: gradient)
+                    row += m
+                    if !batchLoss.isFinite { break }
+                }
+                trainLoss = total / Double(n)
+                gradientNorm = Double(meanGradient.norm)
+                if epoch == 1 { firstLoss = trainLoss }
+                if !trainLoss.isFinite || trainLoss > config.divergenceFactor * firstLoss {
+                    status = .diverged
+                    stop = true
+                }
+            }
+            if !stop && !parameters.isFinite {
+                status = .diverged
+                stop = true
+            }
+            if !stop && miniBatch && gradientNorm <= config.gradientTolerance {
+                status = .converged
+                stop = true
+            }
+
+            history.trainLoss.append(trainLoss)
+            history.learningRate.append(learningRate)
+            history.gradientNorm.append(gradientNorm)
+            if let validationLoss { history.validationLoss.append(validationLoss) }
+            if let progress {
+                progress(TrainingProgress(epoch: epoch, totalEpochs: config.epochs, trainLoss: trainLoss,
+                                          validationLoss: validationLoss, learningRate: learningRate,
+                                          elapsedSeconds: seconds(clock.now - start), rowsProcessed: epoch * n))
+            }
+            if status == .diverged { divergedEpoch = epoch }
+            if stop { break }
+
+            // Early stopping watches validation loss when there is a validation set, else training loss.
+            let monitored = validationLoss ?? trainLoss
+            if let patience = config.earlyStoppingPatience {
+                if monitored < bestMonitored - config.earlyStoppingTolerance {
+                    bestMonitored = monitored
+                    epochsWithoutImprovement = 0
+                    bestParameters.assign(from: epochStart)
+                } else {
+                    epochsWithoutImprovement += 1
+                    if epochsWithoutImprovement >= patience {
+                        // The best epoch's starting parameters are the ones its loss was measured at.
+                        parameters.assign(from: bestParameters)
+                        status = .earlyStopped
+                        break
+                    }
+                }
+            }
+            switch config.schedule {
+            case .constant:
+                break
+            case .stepDecay(let every, let factor):
+                if epoch % every == 0 { learningRate *= factor }
+            case .reduceOnPlateau(let factor, let patience, let threshold, let minimum):
+                if monitored < plateauBest * (1 - threshold) {
+                    plateauBest = monitored
+                    plateauWait = 0
+                } else {
+                    plateauWait += 1
+                    if plateauWait > patience {
+                        learningRate = Swift.max(learningRate * factor, minimum)
+                        plateauWait = 0
+                    }
+                }
+            }
+        }
+
+        let elapsed = seconds(clock.now - start)
+        var report: DivergenceReport?
+        if let divergedEpoch {
+            let spectrum = try? HessianSpectrum.of(train, l2: config.l2)
+            report = DivergenceReport(
+                epoch: divergedEpoch, lastLoss: history.trainLoss.last ?? .nan, learningRate: history.learningRate.last ?? learningRate,
+                largestEigenvalue: spectrum?.largest ?? .nan, largestStableLearningRate: spectrum?.largestStableLearningRate ?? .nan,
+                normalized: !normalizer.isIdentity)
+        }
+        let trainedModel = LinearModel(parameters: parameters)
+        return TrainingResult(
+            model: normalizer.originalModel(from: trainedModel), trainedModel: trainedModel, normalizer: normalizer,
+            history: history, status: status, divergence: report, epochs: epochsRun,
+            trainLoss: loss(on: train), validationLoss: valid.map { loss(on: $0) },
+            optimizer: optimizer, seconds: elapsed)
+    }
+}
+
+/// Copies the rows of `data` in `order` into contiguous buffers.
+private func gather<S: BLASScalar>(_ data: Dataset<S>, order: [Int], features: UnsafeMutablePointer<S>, targets: UnsafeMutablePointer<S>) {
+    let d = data.featureCount
+    let x = data.features.baseAddress, y = data.targets.baseAddress
+    for (k, i) in order.enumerated() {
+        if d > 0 { (features + k * d).update(from: x + i * d, count: d) }
+        targets[k] = y[i]
+    }
+}
+
+/// A duration in seconds.
+func seconds(_ duration: Duration) -> Double {
+    let parts = duration.components
+    return Double(parts.seconds) + Double(parts.attoseconds) * 1e-18
+}
