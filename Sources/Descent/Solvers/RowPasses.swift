@@ -1,0 +1,342 @@
+import Dispatch
+
+/// A value handed to worker threads that the caller guarantees is used safely (each worker
+/// touches only its own slot of a buffer).
+struct UncheckedSendable<Value>: @unchecked Sendable {
+    let value: Value
+}
+
+/// Count, means and centred cross-products ("comoments") of the augmented columns
+/// `[X | y]`, accumulated in `Double` whatever the data's precision.
+///
+/// `comoments[i·p + j]` (upper triangle, `j ≥ i`) is `Σₖ (aₖᵢ − āᵢ)(aₖⱼ − āⱼ)` with
+/// `p = d + 1`: the centred Gram matrix XcᵀXc, the centred cross-products Xcᵀyc in its last
+/// column, and Σ(y − ȳ)² in its corner. Partial results merge exactly (Chan, Golub and
+/// LeVeque's pairwise update), so blocks and threads can be combined in any grouping.
+struct CentredMoments: Sendable {
+    /// `d + 1`.
+    let dimension: Int
+    /// The number of rows accumulated.
+    var count: Int = 0
+    /// The column means, the target's last.
+    var means: [Double]
+    /// `dimension × dimension`, row-major, upper triangle valid.
+    var comoments: [Double]
+
+    init(dimension: Int) {
+        self.dimension = dimension
+        means = [Double](repeating: 0, count: dimension)
+        comoments = [Double](repeating: 0, count: dimension * dimension)
+    }
+
+    /// Adds a block of `m` rows whose means are `blockMeans` and centred comoments `blockComoments`:
+    /// M ← Mₐ + M_b + (nₐ·n_b / n)·δδᵀ with δ = x̄_b − x̄ₐ, and x̄ ← x̄ₐ + (n_b / n)·δ.
+    mutating func merge(count m: Int, means blockMeans: UnsafePointer<Double>, comoments blockComoments: UnsafePointer<Double>) {
+        guard m > 0 else { return }
+        let p = dimension
+        if count == 0 {
+            for i in 0..<p { means[i] = blockMeans[i] }
+            for k in 0..<(p * p) { comoments[k] = blockComoments[k] }
+            count = m
+            return
+        }
+        let total = count + m
+        let weight = Double(count) * Double(m) / Double(total)
+        let step = Double(m) / Double(total)
+        means.withUnsafeMutableBufferPointer { mean in
+            comoments.withUnsafeMutableBufferPointer { moment in
+                for i in 0..<p {
+                    let deltaI = blockMeans[i] - mean[i]
+                    let scaled = weight * deltaI
+                    for j in i..<p {
+                        moment[i * p + j] += blockComoments[i * p + j] + scaled * (blockMeans[j] - mean[j])
+                    }
+                }
+                for i in 0..<p { mean[i] += step * (blockMeans[i] - mean[i]) }
+            }
+        }
+        count = total
+    }
+
+    /// Merges another partial result.
+    mutating func merge(_ other: CentredMoments) {
+        other.means.withUnsafeBufferPointer { m in
+            other.comoments.withUnsafeBufferPointer { c in merge(count: other.count, means: m.baseAddress!, comoments: c.baseAddress!) }
+        }
+    }
+
+    /// Whether every accumulated value is finite (false when the data hold NaN or infinity).
+    var isFinite: Bool { means.allSatisfy(\.isFinite) && comoments.allSatisfy(\.isFinite) }
+}
+
+/// Sums of a residual pass: r = y − x·w − b over all rows.
+struct ResidualSums: Sendable {
+    /// Σ rᵢ².
+    var squares: Double = 0
+    /// Σ rᵢ.
+    var sum: Double = 0
+    /// Σ (xᵢ − x̄)·rᵢ, one per feature (the centred data's Xcᵀr).
+    var centredCross: [Double]
+}
+
+/// Passes over the rows of a data set in blocks of about 256 KB, widening each block to
+/// `Double` in a scratch buffer while subtracting a shift, so every BLAS call sees small,
+/// centred numbers in cache. Row ranges run on BLAS's thread count of workers, each with
+/// OpenBLAS limited to one thread (its threads and ours together are slower).
+enum RowPasses {
+    /// Rows per block for a scratch of `columns` doubles a row: 256 KB, at least 64 rows.
+    static func blockRows(columns: Int) -> Int { min(16_384, max(64, 32_768 / max(1, columns))) }
+
+    /// Runs `body` over contiguous row ranges covering `0..<rows`, in parallel when there are
+    /// enough rows, and returns the results in row order.
+    static func map<R>(rows: Int, minimumRowsPerWorker: Int = 32_768, _ body: (Range<Int>) -> R) -> [R] {
+        let workers = max(1, min(BLAS.threadCount, rows / max(1, minimumRowsPerWorker)))
+        if workers == 1 { return [body(0..<rows)] }
+        let results = UnsafeMutableBufferPointer<R?>.allocate(capacity: workers)
+        results.initialize(repeating: nil)
+        defer { results.deinitialize(); results.deallocate() }
+        withoutActuallyEscaping(body) { body in
+            let shared = UncheckedSendable(value: (body, results))
+            BLAS.withThreadCount(1) {
+                DispatchQueue.concurrentPerform(iterations: workers) { worker in
+                    let (body, results) = shared.value
+                    let lower = rows * worker / workers, upper = rows * (worker + 1) / workers
+                    results[worker] = body(lower..<upper)
+                }
+            }
+        }
+        return results.map { $0! }
+    }
+
+    /// The count, means and centred comoments of `[X | y]` in one pass of `syrk` over blocks.
+    ///
+    /// Each block is shifted by the running mean of the rows before it (its first row for the
+    /// first block), so `syrk` sums products of small numbers, and merged exactly; huge column
+    /// offsets cost no accuracy.
+    static func moments<S: BLASScalar>(_ dataset: Dataset<S>) -> CentredMoments {
+        let n = dataset.rowCount, d = dataset.featureCount, p = d + 1
+        let partials = map(rows: n) { range in
+            momentsOfRows(range, x: dataset.features.baseAddress, y: dataset.targets.baseAddress, d: d)
+        }
+        var total = CentredMoments(dimension: p)
+        for partial in partials { total.merge(partial) }
+        return total
+    }
+
+    private static func momentsOfRows<S: BLASScalar>(_ range: Range<Int>, x: UnsafePointer<S>, y: UnsafePointer<S>, d: Int) -> CentredMoments {
+        let p = d + 1
+        var total = CentredMoments(dimension: p)
+        guard !range.isEmpty else { return total }
+        let blockRows = blockRows(columns: p)
+        let scratch = UnsafeMutablePointer<Double>.allocate(capacity: blockRows * p)
+        let shift = UnsafeMutablePointer<Double>.allocate(capacity: p)
+        let sums = UnsafeMutablePointer<Double>.allocate(capacity: p)
+        let blockMeans = UnsafeMutablePointer<Double>.allocate(capacity: p)
+        let gram = UnsafeMutablePointer<Double>.allocate(capacity: p * p)
+        defer { scratch.deallocate(); shift.deallocate(); sums.deallocate(); blockMeans.deallocate(); gram.deallocate() }
+        gram.initialize(repeating: 0, count: p * p)  // syrk writes only the upper triangle; keep the lower one zero
+        // The first shift: the first row.
+        for j in 0..<d { shift[j] = Double(x[range.lowerBound * d + j]) }
+        shift[d] = Double(y[range.lowerBound])
+        var start = range.lowerBound
+        while start < range.upperBound {
+            let m = min(blockRows, range.upperBound - start)
+            if total.count > 0 { for j in 0..<p { shift[j] = total.means[j] } }
+            widenCentred(x: x + start * d, y: y + start, rows: m, d: d, shift: shift, out: scratch, sums: sums)
+            BLAS.syrk(.upper, .transposed, n: p, k: m, alpha: 1, scratch, lda: p, beta: 0, gram, ldc: p)
+            // Shifted sums to the block's own mean and centred comoments: M_b = S − s·sᵀ/m.
+            let inverse = 1 / Double(m)
+            for i in 0..<p {
+                blockMeans[i] = shift[i] + sums[i] * inverse
+                for j in i..<p { gram[i * p + j] -= sums[i] * sums[j] * inverse }
+            }
+            total.merge(count: m, means: blockMeans, comoments: gram)
+            start += m
+        }
+        return total
+    }
+
+    /// Σr², Σr and Xcᵀr for r = y − x·w − b, with r formed from data centred by `means`
+    /// (`d + 1` values, the target's last) so no large offsets cancel: r = (y − ȳ) − (x − x̄)·w − δ
+    /// with δ = b − ȳ + x̄·w summed with compensation.
+    static func residuals<S: BLASScalar>(_ dataset: Dataset<S>, weights: [Double], bias: Double, means: [Double]) -> ResidualSums {
+        let n = dataset.rowCount, d = dataset.featureCount
+        precondition(weights.count == d && means.count == d + 1,
+                     "residuals: \(d) features but \(weights.count) weights and \(means.count) means")
+        let offset = CompensatedSum.dot(means.prefix(d), weights, plus: [bias, -means[d]])
+        let partials = map(rows: n) { range in
+            residualsOfRows(range, x: dataset.features.baseAddress, y: dataset.targets.baseAddress, d: d,
+                            weights: weights, offset: offset, means: means)
+        }
+        var total = ResidualSums(centredCross: [Double](repeating: 0, count: d))
+        for partial in partials {
+            total.squares += partial.squares
+            total.sum += partial.sum
+            for j in 0..<d { total.centredCross[j] += partial.centredCross[j] }
+        }
+        return total
+    }
+
+    private static func residualsOfRows<S: BLASScalar>(_ range: Range<Int>, x: UnsafePointer<S>, y: UnsafePointer<S>, d: Int,
+                                                       weights: [Double], offset: Double, means: [Double]) -> ResidualSums {
+        let p = d + 1
+        var total = ResidualSums(centredCross: [Double](repeating: 0, count: d))
+        guard !range.isEmpty else { return total }
+        let blockRows = blockRows(columns: p)
+        let scratch = UnsafeMutablePointer<Double>.allocate(capacity: blockRows * p)
+        let residual = UnsafeMutablePointer<Double>.allocate(capacity: blockRows)
+        let sums = UnsafeMutablePointer<Double>.allocate(capacity: p)
+        defer { scratch.deallocate(); residual.deallocate(); sums.deallocate() }
+        weights.withUnsafeBufferPointer { w in
+            means.withUnsafeBufferPointer { shift in
+                total.centredCross.withUnsafeMutableBufferPointer { cross in
+                    var start = range.lowerBound
+                    while start < range.upperBound {
+                        let m = min(blockRows, range.upperBound - start)
+                        widenCentred(x: x + start * d, y: y + start, rows: m, d: d, shift: shift.baseAddress!, out: scratch, sums: sums)
+                        BLAS.copy(m, scratch + d, p, residual, 1)
+                        if d > 0 {
+                            BLAS.gemv(.none, rows: m, columns: d, alpha: -1, scratch, lda: p, w.baseAddress!, 1, beta: 1, residual, 1)
+                        }
+                        var squares = 0.0, sum = 0.0
+                        for i in 0..<m {
+                            let r = residual[i] - offset
+                            residual[i] = r
+                            squares += r * r
+                            sum += r
+                        }
+                        total.squares += squares
+                        total.sum += sum
+                        if d > 0 {
+                            BLAS.gemv(.transposed, rows: m, columns: d, alpha: 1, scratch, lda: p, residual, 1, beta: 1, cross.baseAddress!, 1)
+                        }
+                        start += m
+                    }
+                }
+            }
+        }
+        return total
+    }
+
+    /// The smallest and largest value of every column of `[X | y]` (the target's last).
+    static func columnRanges<S: BLASScalar>(_ dataset: Dataset<S>) -> (minimum: [Double], maximum: [Double]) {
+        let n = dataset.rowCount, d = dataset.featureCount, p = d + 1
+        var minimum = [Double](repeating: .infinity, count: p), maximum = [Double](repeating: -.infinity, count: p)
+        let blockRows = blockRows(columns: p)
+        let scratch = UnsafeMutablePointer<Double>.allocate(capacity: blockRows * p)
+        let sums = UnsafeMutablePointer<Double>.allocate(capacity: p)
+        let zero = [Double](repeating: 0, count: p)
+        defer { scratch.deallocate(); sums.deallocate() }
+        var start = 0
+        while start < n {
+            let m = min(blockRows, n - start)
+            zero.withUnsafeBufferPointer { shift in
+                widenCentred(x: dataset.features.baseAddress + start * d, y: dataset.targets.baseAddress + start,
+                             rows: m, d: d, shift: shift.baseAddress!, out: scratch, sums: sums)
+            }
+            for i in 0..<m {
+                for j in 0..<p {
+                    let value = scratch[i * p + j]
+                    if value < minimum[j] { minimum[j] = value }
+                    if value > maximum[j] { maximum[j] = value }
+                }
+            }
+            start += m
+        }
+        return (minimum, maximum)
+    }
+
+    /// Copies `rows` rows of `[x | y]` into `out` (row-major, `d + 1` columns) as `Double`
+    /// minus `shift`, and writes the column sums of the result into `sums`.
+    ///
+    /// Dispatches to a loop specialized for the concrete element type, so the hot loop is
+    /// never run through generic witness tables when the caller is an unspecialized generic.
+    static func widenCentred<S: BLASScalar>(x: UnsafePointer<S>, y: UnsafePointer<S>, rows: Int, d: Int,
+                                            shift: UnsafePointer<Double>, out: UnsafeMutablePointer<Double>,
+                                            sums: UnsafeMutablePointer<Double>) {
+        if S.self == Double.self {
+            widenCentredKernel(x: UnsafeRawPointer(x).assumingMemoryBound(to: Double.self),
+                               y: UnsafeRawPointer(y).assumingMemoryBound(to: Double.self),
+                               rows: rows, d: d, shift: shift, out: out, sums: sums)
+        } else {
+            precondition(S.self == Float.self, "widenCentred: unsupported scalar \(S.self)")
+            widenCentredKernel(x: UnsafeRawPointer(x).assumingMemoryBound(to: Float.self),
+                               y: UnsafeRawPointer(y).assumingMemoryBound(to: Float.self),
+                               rows: rows, d: d, shift: shift, out: out, sums: sums)
+        }
+    }
+
+    @inline(__always)
+    private static func widenCentredKernel<T: BinaryFloatingPoint>(x: UnsafePointer<T>, y: UnsafePointer<T>, rows: Int, d: Int,
+                                                                   shift: UnsafePointer<Double>, out: UnsafeMutablePointer<Double>,
+                                                                   sums: UnsafeMutablePointer<Double>) {
+        let p = d + 1
+        sums.update(repeating: 0, count: p)
+        for i in 0..<rows {
+            let source = x + i * d, target = out + i * p
+            for j in 0..<d {
+                let z = Double(source[j]) - shift[j]
+                target[j] = z
+                sums[j] += z
+            }
+            let z = Double(y[i]) - shift[d]
+            target[d] = z
+            sums[d] += z
+        }
+    }
+
+    /// The centred features as a column-major `Double` matrix with leading dimension `lda`
+    /// (≥ n; rows n..<lda are zero): aᵢⱼ = xᵢⱼ − x̄ⱼ at `a[j·lda + i]`. The one transpose the
+    /// QR and SVD paths need, done in tiles so both sides stay in cache.
+    static func centredColumnMajor<S: BLASScalar>(_ features: Matrix<S>, means: [Double], lda: Int) -> UnsafeMutablePointer<Double> {
+        let n = features.rows, d = features.columns
+        let a = UnsafeMutablePointer<Double>.allocate(capacity: max(1, lda * d))
+        a.initialize(repeating: 0, count: max(1, lda * d))
+        means.withUnsafeBufferPointer { mean in
+            if S.self == Double.self {
+                transposeKernel(UnsafeRawPointer(features.baseAddress).assumingMemoryBound(to: Double.self), n: n, d: d, means: mean.baseAddress!, a, lda: lda)
+            } else {
+                precondition(S.self == Float.self, "centredColumnMajor: unsupported scalar \(S.self)")
+                transposeKernel(UnsafeRawPointer(features.baseAddress).assumingMemoryBound(to: Float.self), n: n, d: d, means: mean.baseAddress!, a, lda: lda)
+            }
+        }
+        return a
+    }
+
+    @inline(__always)
+    private static func transposeKernel<T: BinaryFloatingPoint>(_ x: UnsafePointer<T>, n: Int, d: Int, means: UnsafePointer<Double>,
+                                                                _ a: UnsafeMutablePointer<Double>, lda: Int) {
+        let tile = 64
+        for i0 in stride(from: 0, to: n, by: tile) {
+            let i1 = min(i0 + tile, n)
+            for j in 0..<d {
+                let column = a + j * lda, mean = means[j]
+                for i in i0..<i1 { column[i] = Double(x[i * d + j]) - mean }
+            }
+        }
+    }
+}
+
+/// Sums and dot products with error-free transformations (TwoSum, TwoProduct by FMA), about
+/// twice the working precision: used where a few large terms cancel (bias = ȳ − x̄ᵀw with
+/// huge column offsets).
+enum CompensatedSum {
+    /// Σ aᵢbᵢ + Σ extras, accurate to about u² relative to the terms.
+    static func dot<A: Collection, B: Collection>(_ a: A, _ b: B, plus extras: [Double] = []) -> Double
+    where A.Element == Double, B.Element == Double {
+        var sum = 0.0, compensation = 0.0
+        func add(_ value: Double) {
+            let t = sum + value
+            let bp = t - sum
+            compensation += (sum - (t - bp)) + (value - bp)
+            sum = t
+        }
+        for (x, y) in zip(a, b) {
+            let product = x * y
+            add(product)
+            compensation += (-product).addingProduct(x, y)  // the product's rounding error, exactly
+        }
+        for extra in extras { add(extra) }
+        return sum + compensation
+    }
+}
