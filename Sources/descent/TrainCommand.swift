@@ -1,14 +1,165 @@
 import ArgumentParser
 import Descent
+#if canImport(Glibc)
+import Glibc
+#endif
 
-/// `descent train`: Fit a linear model by gradient descent.
+/// `descent train`: fit a linear model by gradient descent and report it in original units.
 struct TrainCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "train",
-        abstract: "Fit a linear model by gradient descent."
+        abstract: "Fit a linear model by gradient descent.",
+        discussion: """
+        Exits 3 (after printing the result) when the divergence guard stops the run.
+
+        Examples:
+          descent train --data thermometer --normalize scale=0.1 --lr 1e-2 --epochs 5000
+          descent train --data synthetic --rows 100000 --features 16 --normalize standardize --batch-size 256 --json
+        """
     )
 
+    @OptionGroup var data: DataOptions
+    @OptionGroup var training: TrainingOptions
+
+    @Option(help: ArgumentHelp("Save the trained model (original units) as JSON to PATH.", valueName: "PATH"))
+    var save: String?
+
+    @OptionGroup var output: OutputOptions
+
     func run() throws {
-        throw DescentError.numericalFailure("descent train is not implemented yet")
+        try training.precision.dispatch { try run($0) }
     }
+
+    private func run<S: BLASScalar>(_: S.Type) throws {
+        let configuration = try training.configuration(seed: data.seed)
+        let loaded = try data.load(S.self)
+        let dataset = loaded.dataset
+        let trainer = try Trainer<S>(configuration)
+        let bar = ProgressBar(enabled: !output.quiet && isatty(2) != 0)
+        let result = try trainer.train(dataset) { bar.update($0) }
+        bar.finish()
+
+        if output.json {
+            print(json(result, dataset: dataset, loaded: loaded).rendered)
+        } else {
+            print(text(result, dataset: dataset, loaded: loaded))
+        }
+        if let divergence = result.divergence {
+            throw DescentError.numericalFailure(divergence.description)
+        }
+        if let save {
+            let summary: [String: String] = [
+                "optimizer": configuration.optimizer.name, "learning_rate": "\(configuration.learningRate)",
+                "epochs": "\(result.epochs)", "status": result.status.rawValue,
+                "batch_size": configuration.batchSize.map(String.init) ?? "full",
+                "train_loss": "\(result.trainLoss)", "l2": "\(configuration.l2)", "seed": "\(configuration.seed)",
+                "data": dataset.source,
+            ]
+            let model = SavedModel(weights: result.model.weights, bias: result.model.bias, normalization: result.normalizer.saved,
+                                   featureNames: dataset.featureNames, targetName: dataset.targetName, training: summary)
+            try model.write(to: save)
+        }
+    }
+
+    private func json<S: BLASScalar>(_ result: TrainingResult<S>, dataset: Dataset<S>, loaded: LoadedData<S>) -> JSONValue {
+        var members: [(String, JSONValue)] = [
+            ("weights", .scalars(result.model.weights.array)),
+            ("bias", .scalar(result.model.bias)),
+        ]
+        if !result.normalizer.isIdentity {
+            members.append(("scaled", .object([("weights", .scalars(result.trainedModel.weights.array)), ("bias", .scalar(result.trainedModel.bias))])))
+        }
+        members += [
+            ("train_loss", .scalar(result.trainLoss)),
+            ("validation_loss", .optional(result.validationLoss)),
+            ("epochs", .integer(result.epochs)),
+            ("status", .string(result.status.rawValue)),
+            ("diverged_at_epoch", result.divergedAtEpoch.map { .integer($0) } ?? .null),
+            ("feature_names", .array(dataset.featureNames.map { .string($0) })),
+            ("precision", .string(S.precisionName)),
+            ("seconds", .scalar(result.seconds)),
+            ("seconds_per_epoch", .scalar(result.seconds / Double(max(result.epochs, 1)))),
+        ]
+        if let trueWeights = loaded.trueWeights, let trueBias = loaded.trueBias {
+            members += [("true_weights", .scalars(trueWeights.array)), ("true_bias", .scalar(trueBias))]
+        }
+        return .object(members)
+    }
+
+    private func text<S: BLASScalar>(_ result: TrainingResult<S>, dataset: Dataset<S>, loaded: LoadedData<S>) -> String {
+        let configuration = training
+        var lines = ["gradient descent on \(dataset.source): \(dataset.rowCount) rows × \(dataset.featureCount) features, \(S.precisionName), "
+            + "\(configuration.optimizer.rawValue) lr \(configuration.learningRate), normalize \(configuration.normalize.kind)"]
+        let status: String
+        switch result.status {
+        case .converged: status = "converged (gradient norm below \(configuration.gradientTolerance))"
+        case .maxEpochs: status = "ran all epochs"
+        case .earlyStopped: status = "stopped early (validation loss stopped improving)"
+        case .diverged: status = "diverged at epoch \(result.divergedAtEpoch ?? 0)"
+        }
+        lines.append("\(status) after \(result.epochs) epochs in \(formatSeconds(result.seconds))")
+        let names = dataset.featureNames
+        let shown = min(names.count, 12)
+        for j in 0..<shown {
+            var line = "  \(names[j]): \(result.model.weights[j])"
+            if !result.normalizer.isIdentity { line += "   (scaled: \(result.trainedModel.weights[j]))" }
+            if let truth = loaded.trueWeights { line += "   (true: \(truth[j]))" }
+            lines.append(line)
+        }
+        if names.count > shown { lines.append("  … \(names.count - shown) more weights (use --json)") }
+        var biasLine = "  bias: \(result.model.bias)"
+        if !result.normalizer.isIdentity { biasLine += "   (scaled: \(result.trainedModel.bias))" }
+        if let truth = loaded.trueBias { biasLine += "   (true: \(truth))" }
+        lines.append(biasLine)
+        var losses = "training loss \(result.trainLoss)"
+        if let validation = result.validationLoss { losses += ", validation loss \(validation)" }
+        lines.append(losses)
+        return lines.joined(separator: "\n")
+    }
+}
+
+/// A one-line progress bar on standard error, drawn only on a terminal and only once a run
+/// has lasted a second, at most ten times a second.
+final class ProgressBar {
+    private let enabled: Bool
+    private var drawn = false
+    private var lastDraw = -1.0
+
+    init(enabled: Bool) { self.enabled = enabled }
+
+    func update(_ progress: TrainingProgress) {
+        guard enabled, progress.elapsedSeconds > 1, progress.elapsedSeconds - lastDraw >= 0.1 || progress.epoch == progress.totalEpochs else { return }
+        lastDraw = progress.elapsedSeconds
+        let width = 24
+        let filled = width * progress.epoch / max(progress.totalEpochs, 1)
+        let bar = String(repeating: "#", count: filled) + String(repeating: ".", count: width - filled)
+        var line = "\r[\(bar)] epoch \(progress.epoch)/\(progress.totalEpochs)  loss \(shortNumber(progress.trainLoss))"
+        if let validation = progress.validationLoss { line += "  val \(shortNumber(validation))" }
+        line += "  \(shortNumber(Double(progress.rowsProcessed) / progress.elapsedSeconds)) rows/s"
+        line.withCString { _ = write(2, $0, strlen($0)) }
+        drawn = true
+    }
+
+    func finish() {
+        guard drawn else { return }
+        let clear = "\r\u{1B}[K"
+        clear.withCString { _ = write(2, $0, strlen($0)) }
+    }
+}
+
+/// A number in at most about 7 significant characters.
+private func shortNumber(_ value: Double) -> String {
+    guard value.isFinite else { return value.isNaN ? "nan" : "inf" }
+    let magnitude = abs(value)
+    if magnitude != 0 && (magnitude < 1e-3 || magnitude >= 1e6) {
+        let exponent = Int(log10(magnitude).rounded(.down))
+        let mantissa = value / pow(10, Double(exponent))
+        return "\((mantissa * 1000).rounded() / 1000)e\(exponent)"
+    }
+    return "\((value * 10000).rounded() / 10000)"
+}
+
+/// Seconds with a unit that reads well.
+private func formatSeconds(_ seconds: Double) -> String {
+    seconds < 1 ? "\((seconds * 1e5).rounded() / 100) ms" : "\((seconds * 1000).rounded() / 1000) s"
 }
