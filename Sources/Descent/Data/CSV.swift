@@ -90,6 +90,13 @@ public enum CSV {
         return CSVColumns(header: layout.names, values: parsed.values, names: selected.map { layout.names[$0] })
     }
 
+    /// The column names of a CSV file (from its header, or `column1`, … without one).
+    public static func readHeader(_ path: String, format: CSVFormat = CSVFormat()) throws -> [String] {
+        let file = try MappedFile(path: path)
+        defer { file.unmap() }
+        return try readHeader(file.bytes, path: path, format: format).names
+    }
+
     /// The column index for a name, or for a 0-based index when no column has that name.
     static func resolve(_ name: String, in header: [String], option: String, path: String) throws -> Int {
         if let index = header.firstIndex(of: name) { return index }
