@@ -1,0 +1,330 @@
+import Dispatch
+
+/// Median, minimum and maximum of repeated timings, in seconds.
+public struct TimingStatistics: Sendable, Equatable {
+    /// The median sample (the mean of the two middle ones for an even count).
+    public var median: Double
+    /// The fastest sample.
+    public var min: Double
+    /// The slowest sample.
+    public var max: Double
+    /// Every sample, in the order measured.
+    public var samples: [Double]
+
+    /// Statistics of `samples` (at least one).
+    public init(samples: [Double]) {
+        precondition(!samples.isEmpty, "TimingStatistics needs at least one sample")
+        let sorted = samples.sorted()
+        let middle = sorted.count / 2
+        self.median = sorted.count % 2 == 1 ? sorted[middle] : (sorted[middle - 1] + sorted[middle]) / 2
+        self.min = sorted[0]
+        self.max = sorted[sorted.count - 1]
+        self.samples = samples
+    }
+}
+
+/// What ``KernelBenchmark/run(_:options:progress:)`` measures and how often.
+public struct BenchmarkOptions: Sendable, Equatable {
+    /// Timed samples per measurement (after one untimed warm-up); medians are over these.
+    public var repeats: Int = 5
+    /// Epochs per timed epoch sample; the sample is their total divided by this number.
+    public var epochsPerSample: Int = 1
+    /// Mini-batch sizes for the samples/s measurement (empty: skip it).
+    public var batchSizes: [Int] = [1, 32, 256, 4096]
+    /// At most this many rows (a zero-copy prefix of the data) are used for the mini-batch
+    /// measurement, so batch 1 on 10⁷ rows stays a few seconds.
+    public var minibatchRows: Int = 1_000_000
+    /// Closed-form methods to time (empty: skip them).
+    public var solveMethods: [LeastSquaresMethod] = LeastSquaresMethod.allCases
+    /// Timed samples per closed-form method (they are slow on large data).
+    public var solveRepeats: Int = 3
+
+    /// The defaults.
+    public init() {}
+
+    /// Throws ``DescentError/invalidParameter(name:value:expected:)`` for counts below 1.
+    public func validate() throws {
+        guard repeats >= 1 else { throw DescentError.invalidParameter(name: "repeats", value: "\(repeats)", expected: "at least 1") }
+        guard epochsPerSample >= 1 else { throw DescentError.invalidParameter(name: "epochs", value: "\(epochsPerSample)", expected: "at least 1") }
+        guard minibatchRows >= 1 else { throw DescentError.invalidParameter(name: "minibatch rows", value: "\(minibatchRows)", expected: "at least 1") }
+        guard solveRepeats >= 1 else { throw DescentError.invalidParameter(name: "solve repeats", value: "\(solveRepeats)", expected: "at least 1") }
+        for size in batchSizes where size < 1 {
+            throw DescentError.invalidParameter(name: "batch size", value: "\(size)", expected: "at least 1")
+        }
+    }
+}
+
+/// The measurements of one ``KernelBenchmark`` run.
+public struct BenchmarkReport: Sendable {
+    /// Rows `n` of the data.
+    public var rows: Int
+    /// Features `d`.
+    public var features: Int
+    /// `"float32"` or `"float64"`.
+    public var precision: String
+    /// OpenBLAS threads during the run.
+    public var threads: Int
+    /// `openblas_get_config()`.
+    public var openblas: String
+    /// The core kernels OpenBLAS picked (e.g. `"Haswell"`; see `OPENBLAS_CORETYPE`).
+    public var coreName: String
+    /// One full-batch epoch through the engine's fused kernel (`meanSquaredErrorGradient`).
+    public var fusedEpoch: TimingStatistics
+    /// One full-batch epoch as two full `gemv` passes (`r = Xw + b − y`, `g = Xᵀr`), like NumPy.
+    public var twoGemvEpoch: TimingStatistics
+    /// One full-batch epoch on the Gram path: O(d²) from XᵀX, Xᵀy and the sums.
+    public var gramEpoch: TimingStatistics
+    /// The one-time Gram set-up (one `syrk` pass and one `gemv` pass over X).
+    public var gramSetup: TimingStatistics
+    /// One streaming read of X (a SIMD sum over all its elements on every core): the
+    /// memory-bandwidth limit for any full-batch epoch.
+    public var readPass: TimingStatistics
+    /// Bytes of X divided by the median read-pass time.
+    public var readBandwidthBytesPerSecond: Double
+    /// Mini-batch training throughput (one epoch, reshuffling included), by batch size.
+    public var minibatchSamplesPerSecond: [(batchSize: Int, samplesPerSecond: Double)]
+    /// The rows the mini-batch measurement used.
+    public var minibatchRows: Int
+    /// Closed-form solve time by method.
+    public var solveSeconds: [(method: LeastSquaresMethod, seconds: TimingStatistics)]
+    /// Fused-epoch median over read-pass median.
+    public var ratioToReadPass: Double { fusedEpoch.median / readPass.median }
+}
+
+/// Measures the engine's kernels on one data set: epoch time by kernel against a streaming
+/// read of the same X (measured in the same run, interleaved), mini-batch throughput and
+/// the closed-form solvers. The engine never prints; stages are reported through `progress`.
+public enum KernelBenchmark {
+    /// Runs every measurement on `dataset`.
+    ///
+    /// - Throws: ``DescentError`` for invalid options or a failing solver or trainer.
+    public static func run<S: BLASScalar>(_ dataset: Dataset<S>, options: BenchmarkOptions = BenchmarkOptions(),
+                                          progress: ((String) -> Void)? = nil) throws -> BenchmarkReport {
+        try options.validate()
+        let x = dataset.features, y = dataset.targets
+        let (n, d) = (x.rows, x.columns)
+        guard n >= 1, d >= 1 else {
+            throw DescentError.invalidData(InputLocation(file: dataset.source), reason: "benchmarking needs at least one row and one feature, got \(n) × \(d)")
+        }
+        let threads = max(1, BLAS.threadCount)
+
+        // Weights away from zero so no kernel can shortcut; the values do not matter.
+        var generator = SeededGenerator(seed: 7)
+        let weights = Vector<S>.random(count: d, distribution: .uniform(lower: -1, upper: 1), using: &generator)
+        let bias = S(0.25)
+
+        // Every buffer is allocated once, here, outside the timed regions.
+        let workspace = GradientWorkspace<S>(featureCount: d)
+        var fusedGradient = Vector<S>(zeros: d)
+        var residual = Vector<S>(zeros: n)
+        var naiveGradient = Vector<S>(zeros: d)
+        let readPartials = AlignedStorage<Double>(zeroedCount: threads * 8)  // a cache line per thread
+        var sink = 0.0
+
+        progress?("Gram set-up (syrk + gemv over X)")
+        var gram = GramSums<S>(features: x, targets: y)
+        var gramSetupSamples: [Double] = []
+        for _ in 0..<min(options.repeats, 3) {
+            gramSetupSamples.append(seconds { gram = GramSums(features: x, targets: y) })
+        }
+        var gramGradient = Vector<S>(zeros: d)
+
+        func fused() {
+            let result = meanSquaredErrorGradient(features: x, targets: y, weights: weights, bias: bias,
+                                                  weightsGradient: &fusedGradient, workspace: workspace)
+            sink += Double(result.loss)
+        }
+        func twoGemv() {
+            // r ← y, then r ← X·w − r, then r += b, then g ← (2/n)·Xᵀr: two full passes over X.
+            residual.withUnsafeMutableBufferPointer { r in
+                BLAS.copy(n, y.baseAddress, 1, r.baseAddress!, 1)
+                BLAS.gemv(.none, rows: n, columns: d, alpha: 1, x.baseAddress, lda: d, weights.baseAddress, 1, beta: -1, r.baseAddress!, 1)
+                addConstant(bias, to: r.baseAddress!, count: n)
+                naiveGradient.withUnsafeMutableBufferPointer { g in
+                    BLAS.gemv(.transposed, rows: n, columns: d, alpha: 2 / S(n), x.baseAddress, lda: d, r.baseAddress!, 1, beta: 0, g.baseAddress!, 1)
+                }
+            }
+            sink += Double(naiveGradient[0])
+        }
+        func gramEpoch() {
+            sink += Double(gram.lossAndGradient(weights: weights, bias: bias, weightsGradient: &gramGradient).loss)
+        }
+        func readPass() {
+            sink += x.withUnsafeBufferPointer { streamingSum($0, threads: threads, partials: readPartials.pointer) }
+        }
+
+        progress?("epochs: fused, two-gemv, Gram, read pass (interleaved, \(options.repeats) repeats)")
+        let kernels: [() -> Void] = [fused, twoGemv, gramEpoch, readPass]
+        for kernel in kernels { kernel() }  // warm-up: page in X, start OpenBLAS's threads
+        var samples = [[Double]](repeating: [], count: kernels.count)
+        for _ in 0..<options.repeats {
+            for (k, kernel) in kernels.enumerated() {
+                let total = seconds { for _ in 0..<options.epochsPerSample { kernel() } }
+                samples[k].append(total / Double(options.epochsPerSample))
+            }
+        }
+        let readPassStatistics = TimingStatistics(samples: samples[3])
+
+        var minibatch: [(batchSize: Int, samplesPerSecond: Double)] = []
+        let batchRows = min(n, options.minibatchRows)
+        if !options.batchSizes.isEmpty {
+            let prefix = batchRows == n ? dataset : dataset.rows(0..<batchRows)
+            for batchSize in options.batchSizes {
+                progress?("mini-batch SGD, batch \(batchSize), \(batchRows) rows")
+                var configuration = TrainingConfiguration()
+                configuration.learningRate = 1e-4
+                configuration.epochs = 1
+                configuration.batchSize = batchSize
+                configuration.divergenceFactor = .infinity
+                let trainer = try Trainer<S>(configuration)
+                _ = try trainer.train(prefix)  // warm-up
+                var rates: [Double] = []
+                for _ in 0..<max(1, min(options.repeats, 3)) {
+                    let elapsed = try seconds { _ = try trainer.train(prefix) }
+                    rates.append(Double(batchRows) / elapsed)
+                }
+                minibatch.append((batchSize, TimingStatistics(samples: rates).median))
+            }
+        }
+
+        var solves: [(method: LeastSquaresMethod, seconds: TimingStatistics)] = []
+        for method in options.solveMethods {
+            progress?("closed form: \(method.rawValue)")
+            var times: [Double] = []
+            for _ in 0..<options.solveRepeats {
+                times.append(try seconds { sink += Double(try LeastSquaresSolver.solve(dataset, method: method).bias) })
+            }
+            solves.append((method, TimingStatistics(samples: times)))
+        }
+        keepAlive(sink)
+
+        return BenchmarkReport(
+            rows: n, features: d, precision: S.precisionName, threads: threads,
+            openblas: BLAS.configuration, coreName: BLAS.coreName,
+            fusedEpoch: TimingStatistics(samples: samples[0]), twoGemvEpoch: TimingStatistics(samples: samples[1]),
+            gramEpoch: TimingStatistics(samples: samples[2]), gramSetup: TimingStatistics(samples: gramSetupSamples),
+            readPass: readPassStatistics,
+            readBandwidthBytesPerSecond: Double(n * d * MemoryLayout<S>.stride) / readPassStatistics.median,
+            minibatchSamplesPerSecond: minibatch, minibatchRows: batchRows, solveSeconds: solves)
+    }
+
+    /// Wall-clock seconds of `body`.
+    public static func seconds(_ body: () throws -> Void) rethrows -> Double {
+        let clock = ContinuousClock()
+        let start = clock.now
+        try body()
+        let elapsed = clock.now - start
+        return Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) * 1e-18
+    }
+}
+
+// MARK: - Kernels measured here
+
+/// The sufficient statistics of full-batch MSE: with G = XᵀX, c = Xᵀy, s = Xᵀ1, the loss and
+/// gradient at (w, b) need O(d²) work instead of a pass over X:
+///   n·loss = wᵀGw + 2b·sᵀw − 2cᵀw + n·b² − 2b·Σy + yᵀy
+///   ∇w = (2/n)(Gw + b·s − c),   ∂b = (2/n)(sᵀw + n·b − Σy).
+/// (Used here to time a Gram-path epoch; cancellation makes the loss less accurate than
+/// the fused kernel's when the residual is small relative to y.)
+struct GramSums<S: BLASScalar> {
+    let n: Int
+    let gram: Matrix<S>
+    let crossTargets: Vector<S>
+    let columnSums: Vector<S>
+    let targetSum: Double
+    let targetSquares: Double
+    let product: AlignedStorage<S>
+
+    init(features x: Matrix<S>, targets y: Vector<S>) {
+        n = x.rows
+        gram = x.gram()
+        crossTargets = x.transposeMultiplied(by: y)
+        columnSums = x.transposeMultiplied(by: Vector(repeating: 1, count: x.rows))
+        targetSum = Double(y.sum)
+        targetSquares = Double(y.dot(y))
+        product = AlignedStorage(zeroedCount: x.columns)
+    }
+
+    func lossAndGradient(weights w: Vector<S>, bias b: S, weightsGradient: inout Vector<S>) -> (loss: S, biasGradient: S) {
+        let d = w.count
+        let gw = product.pointer
+        // Gw with the full symmetric matrix (gram() fills both triangles).
+        BLAS.gemv(.none, rows: d, columns: d, alpha: 1, gram.baseAddress, lda: d, w.baseAddress, 1, beta: 0, gw, 1)
+        let wGw = Double(BLAS.dot(d, w.baseAddress, 1, gw, 1))
+        let sw = Double(columnSums.dot(w)), cw = Double(crossTargets.dot(w))
+        let bb = Double(b), count = Double(n)
+        let loss = (wGw + 2 * bb * sw - 2 * cw + count * bb * bb - 2 * bb * targetSum + targetSquares) / count
+        let scale = 2 / S(n)
+        weightsGradient.withUnsafeMutableBufferPointer { g in
+            BLAS.copy(d, gw, 1, g.baseAddress!, 1)
+            BLAS.axpy(d, b, columnSums.baseAddress, 1, g.baseAddress!, 1)
+            BLAS.axpy(d, -1, crossTargets.baseAddress, 1, g.baseAddress!, 1)
+            BLAS.scal(d, scale, g.baseAddress!, 1)
+        }
+        return (S(loss), S(2 * (sw + count * bb - targetSum) / count))
+    }
+}
+
+/// r ← r + c elementwise.
+@_specialize(where S == Float)
+@_specialize(where S == Double)
+func addConstant<S: BLASScalar>(_ c: S, to r: UnsafeMutablePointer<S>, count: Int) {
+    for i in 0..<count { r[i] += c }
+}
+
+/// A read-only pointer for the `@Sendable` worker closures; each worker reads a disjoint range.
+private struct ReadOnlyPointer<T>: @unchecked Sendable {
+    let base: UnsafePointer<T>
+}
+
+/// A pointer to per-thread result slots, one cache line apart so the workers do not share lines.
+private struct PartialsPointer: @unchecked Sendable {
+    let base: UnsafeMutablePointer<Double>
+}
+
+/// The sum of a buffer read once, split into one contiguous range per thread, each summed
+/// with four 64-byte SIMD accumulators (enough loads in flight to saturate memory).
+/// `partials` has room for `threads × 8` doubles.
+@_specialize(where S == Float)
+@_specialize(where S == Double)
+func streamingSum<S: BLASScalar>(_ buffer: UnsafeBufferPointer<S>, threads: Int, partials: UnsafeMutablePointer<Double>) -> Double {
+    let count = buffer.count
+    guard count > 0, let start = buffer.baseAddress else { return 0 }
+    let source = ReadOnlyPointer(base: start), slots = PartialsPointer(base: partials)
+    let workers = max(1, min(threads, count / 4096))
+    let chunk = (count + workers - 1) / workers
+    let body: @Sendable (Int) -> Void = { t in
+        let lower = t * chunk, upper = min(count, lower + chunk)
+        slots.base[t * 8] = lower < upper ? sumRange(source.base + lower, count: upper - lower) : 0
+    }
+    if workers == 1 { body(0) } else { DispatchQueue.concurrentPerform(iterations: workers, execute: body) }
+    var total = 0.0
+    for t in 0..<workers { total += partials[t * 8] }
+    return total
+}
+
+@_specialize(where S == Float)
+@_specialize(where S == Double)
+@inline(__always)
+func sumRange<S: BLASScalar>(_ p: UnsafePointer<S>, count: Int) -> Double {
+    typealias Lanes = SIMD16<S>  // 64 bytes of Float; two loads' worth of Double
+    let width = Lanes.scalarCount
+    var a0 = Lanes(), a1 = Lanes(), a2 = Lanes(), a3 = Lanes()
+    let raw = UnsafeRawPointer(p)
+    let stride = MemoryLayout<S>.stride
+    var i = 0
+    while i + 4 * width <= count {
+        a0 += raw.loadUnaligned(fromByteOffset: i * stride, as: Lanes.self)
+        a1 += raw.loadUnaligned(fromByteOffset: (i + width) * stride, as: Lanes.self)
+        a2 += raw.loadUnaligned(fromByteOffset: (i + 2 * width) * stride, as: Lanes.self)
+        a3 += raw.loadUnaligned(fromByteOffset: (i + 3 * width) * stride, as: Lanes.self)
+        i += 4 * width
+    }
+    var total = Double(((a0 + a1) + (a2 + a3)).sum())
+    while i < count { total += Double(p[i]); i += 1 }
+    return total
+}
+
+/// Keeps a value alive so the optimizer cannot drop the work that made it.
+@inline(never)
+func keepAlive<T>(_ value: T) { _ = value }
