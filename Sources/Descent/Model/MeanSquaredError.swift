@@ -24,6 +24,10 @@ public final class GradientWorkspace<Scalar: BLASScalar> {
 /// loss and gradient are computed; every caller (``LinearModel``, the ``Trainer``, the free
 /// functions below) goes through ``accumulate(x:y:rows:columns:weights:bias:gradientScale:weightsGradient:workspace:)``,
 /// so it can be made multi-threaded without touching them.
+///
+/// The kernels carry `@_specialize` for `Float` and `Double`: the CLI reaches the engine
+/// through an opened existential (`--precision`), and unspecialized generic SIMD code is
+/// tens of times slower.
 enum MeanSquaredErrorKernel {
     /// For every block of rows: r = X_b·w + b − y_b (copy + `gemv` into the workspace), then
     /// `weightsGradient += gradientScale · X_bᵀ·r` (`gemv` transposed), while summing r and r².
@@ -31,6 +35,8 @@ enum MeanSquaredErrorKernel {
     ///
     /// - Returns: Σr² and Σr over all rows, accumulated across blocks in `Double` (each block's
     ///   partial sum is in `Scalar`), so long float runs do not lose the loss to rounding.
+    @_specialize(where S == Float)
+    @_specialize(where S == Double)
     static func accumulate<S: BLASScalar>(
         x: UnsafePointer<S>, y: UnsafePointer<S>, rows: Int, columns: Int,
         weights: UnsafePointer<S>, bias: S, gradientScale: S,
@@ -63,7 +69,8 @@ enum MeanSquaredErrorKernel {
     }
 
     /// r ← r + b, returning Σr² and Σr, with 8-wide SIMD accumulators.
-    @inline(__always)
+    @_specialize(where S == Float)
+    @_specialize(where S == Double)
     static func addBiasAndSum<S: BLASScalar>(_ r: UnsafeMutablePointer<S>, count: Int, bias: S) -> (S, S) {
         var squares = SIMD8<S>(), sums = SIMD8<S>()
         let b = SIMD8<S>(repeating: bias)
@@ -130,6 +137,8 @@ public func meanSquaredErrorGradient<S: BLASScalar>(
 extension MeanSquaredErrorKernel {
     /// The loss and gradient on raw buffers: overwrites `weightsGradient` (`columns` elements)
     /// with `(2/n)·Xᵀr + 2·l2·w` and returns the loss and `∂L/∂b`. Allocates nothing.
+    @_specialize(where S == Float)
+    @_specialize(where S == Double)
     static func lossAndGradient<S: BLASScalar>(
         x: UnsafePointer<S>, y: UnsafePointer<S>, rows n: Int, columns d: Int,
         weights: UnsafePointer<S>, bias: S, l2: S,
@@ -150,6 +159,8 @@ extension MeanSquaredErrorKernel {
     }
 
     /// The loss alone on raw buffers (no gradient): `(1/n)·Σr² + l2·‖w‖²`.
+    @_specialize(where S == Float)
+    @_specialize(where S == Double)
     static func loss<S: BLASScalar>(
         x: UnsafePointer<S>, y: UnsafePointer<S>, rows n: Int, columns d: Int,
         weights: UnsafePointer<S>, bias: S, l2: S, workspace: GradientWorkspace<S>

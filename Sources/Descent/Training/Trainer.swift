@@ -27,6 +27,8 @@ public struct Trainer<Scalar: BLASScalar>: Sendable {
     ///   and a ``DivergenceReport``, not an error.
     /// - Throws: ``DescentError`` for a configuration that does not fit the data (initial
     ///   weights of the wrong length, a validation fraction that leaves no rows, no rows at all).
+    @_specialize(where Scalar == Float)
+    @_specialize(where Scalar == Double)
     public func train(_ dataset: Dataset<Scalar>, validation explicitValidation: Dataset<Scalar>? = nil,
                       progress: ((TrainingProgress) -> Void)? = nil) throws -> TrainingResult<Scalar> {
         let config = configuration
