@@ -81,6 +81,8 @@ public struct SGD<Scalar: BLASScalar>: Optimizer {
     public mutating func resetState() { velocity = nil }
 
     /// One SGD update.
+    @_specialize(where Scalar == Float)
+    @_specialize(where Scalar == Double)
     public mutating func step(_ parameters: inout Vector<Scalar>, gradient: Vector<Scalar>) {
         precondition(parameters.count == gradient.count, "SGD.step: parameters [\(parameters.count)] but gradient [\(gradient.count)]")
         let lr = Scalar(learningRate), mu = Scalar(momentum), decay = Scalar(weightDecay)
@@ -162,6 +164,8 @@ public struct Adam<Scalar: BLASScalar>: Optimizer {
     }
 
     /// One Adam update.
+    @_specialize(where Scalar == Float)
+    @_specialize(where Scalar == Double)
     public mutating func step(_ parameters: inout Vector<Scalar>, gradient: Vector<Scalar>) {
         precondition(parameters.count == gradient.count, "Adam.step: parameters [\(parameters.count)] but gradient [\(gradient.count)]")
         stepCount += 1
