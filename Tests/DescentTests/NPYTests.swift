@@ -132,6 +132,29 @@ struct NPYTests {
         for j in 0..<6 { #expect(isClose(streamed[j], whole[j], tolerance: 1e-12)) }
     }
 
+    @Test("training streamed from a memory-mapped file equals training on the same data in memory")
+    func mappedTrainingEqualsInMemory() throws {
+        try mappedTraining(Double.self)
+        try mappedTraining(Float.self)
+    }
+
+    private func mappedTraining<S: BLASScalar>(_: S.Type) throws {
+        let generator = try SyntheticGenerator<S>(rows: 20_000, features: 5, noise: 0.1, seed: 12)
+        let directory = makeTemporaryDirectory()
+        try generator.write(to: directory + "/x.npy", labelsPath: directory + "/y.npy")
+        let mapped = try NPY.loadDataset(directory + "/x.npy", labelsPath: directory + "/y.npy", as: S.self)
+        #expect(try NPY.read(directory + "/x.npy", as: S.self).isMemoryMapped)
+        let memory = generator.makeProblem().dataset
+        for batchSize in [nil, 1000] as [Int?] {
+            let trainer = try Trainer<S>(TrainingConfiguration(learningRate: 0.1, epochs: 5, batchSize: batchSize))
+            let fromFile = try trainer.train(mapped)
+            let inMemory = try trainer.train(memory)
+            #expect(fromFile.model.weights == inMemory.model.weights)
+            #expect(fromFile.model.bias == inMemory.model.bias)
+            #expect(fromFile.history.trainLoss == inMemory.history.trainLoss)
+        }
+    }
+
     @Test("bad files are refused before allocating, with the file and byte offset")
     func refusesBadFiles() throws {
         let directory = makeTemporaryDirectory()

@@ -194,6 +194,8 @@ public enum CSV {
 
     /// Parses the data records, keeping `columns` (in that order); with `splitLast` the
     /// last selected column goes to a separate vector.
+    @_specialize(where Scalar == Double)
+    @_specialize(where Scalar == Float)
     static func parse<Scalar: BLASScalar>(_ file: MappedFile, layout: Layout, columns: [Int], splitLast: Bool,
                                           format: CSVFormat) throws -> ParsedColumns<Scalar> {
         let base = file.bytes.baseAddress!.assumingMemoryBound(to: UInt8.self)

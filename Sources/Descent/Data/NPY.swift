@@ -176,6 +176,8 @@ public enum NPY {
     /// With `memoryMap` (the default) a little-endian C-order file of `Scalar`'s own type is
     /// a zero-copy view of the mapped file; anything else is converted into new memory.
     /// Non-finite values are errors naming their position.
+    @_specialize(where Scalar == Double)
+    @_specialize(where Scalar == Float)
     public static func read<Scalar: BLASScalar>(_ path: String, as _: Scalar.Type = Scalar.self,
                                                 memoryMap: Bool = true) throws -> NPYArray<Scalar> {
         let file = try MappedFile(path: path)
@@ -357,6 +359,8 @@ public enum NPY {
 
     /// Copies the columns other than `target` into an aligned matrix, and `target` into a
     /// vector, in parallel row blocks of about 256 KB.
+    @_specialize(where Scalar == Double)
+    @_specialize(where Scalar == Float)
     static func splitTargetColumn<Scalar: BLASScalar>(_ all: Matrix<Scalar>, target: Int) -> (Matrix<Scalar>, Vector<Scalar>) {
         let n = all.rows, width = all.columns, d = width - 1
         let features = Matrix<Scalar>(rows: n, columns: d, unsafeUninitializedWith: { _ in })

@@ -147,6 +147,8 @@ public struct SyntheticGenerator<Scalar: BLASScalar>: Sendable {
     /// targets into `y`; `scratch` must hold `blockRows × features` elements when
     /// `condition > 1`. Thread-safe; callers run several blocks at once with OpenBLAS
     /// limited to one thread.
+    @_specialize(where Scalar == Double)
+    @_specialize(where Scalar == Float)
     public func fillBlock(_ block: Int, x: UnsafeMutablePointer<Scalar>, y: UnsafeMutablePointer<Scalar>,
                           scratch: UnsafeMutablePointer<Scalar>?) {
         let range = rowRange(ofBlock: block)
