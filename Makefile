@@ -34,7 +34,7 @@ release: setup
 
 # The main job: the chapter's thermometer walkthrough on the embedded data.
 run: release
-	$(RELEASE_BIN) thermometer
+	$(RELEASE_BIN) thermometer --plot plots
 
 test: setup-test
 	$(SWIFT) test

@@ -1,4 +1,5 @@
 import ArgumentParser
+import Foundation
 import Descent
 
 /// `descent thermometer`: the chapter's thermometer walkthrough, every step in order.
@@ -21,17 +22,49 @@ struct ThermometerCommand: ParsableCommand {
     @Flag(help: "Print one JSON object instead of the walkthrough text.")
     var json = false
 
+    @Option(help: ArgumentHelp("Step 11: write the figures (data with the fitted line, loss curves) as SVG files into this directory.", valueName: "DIR"))
+    var plot: String?
+
     func run() throws {
         try precision.dispatch { type in try report(type) }
     }
 
     private func report<S: BLASScalar>(_: S.Type) throws {
         let walk = try ThermometerWalkthrough<S>.run()
+        let plots = try plot.map { try FigureDirectory.write(Self.figures(walk), into: $0) } ?? []
         if json {
-            print(Self.json(walk).rendered)
+            var object = Self.json(walk)
+            if case .object(var members) = object, !plots.isEmpty {
+                members.append(("plots", .object(zip(["fit", "loss", "validation_loss"], plots).map { ($0.0, .string($0.1)) })))
+                object = .object(members)
+            }
+            print(object.rendered)
         } else {
-            print(Self.text(walk))
+            print(Self.text(walk, plots: plots))
         }
+    }
+
+    /// Step 11's figures: the readings with the 5000-epoch fit (in the original units of
+    /// t_u), the loss curve of that fit, and step 9's training and validation losses.
+    static func figures<S: BLASScalar>(_ walk: ThermometerWalkthrough<S>) -> [(name: String, svg: String)] {
+        let slope = walk.scaled5000.w * ThermometerWalkthrough<S>.inputScale
+        return [
+            ("thermometer_fit.svg", SVGPlot.fit(
+                x: Thermometer.unknownUnits, y: Thermometer.celsius, slope: slope, intercept: walk.scaled5000.b,
+                xLabel: "t_u (unknown units)", yLabel: "t_c (°C)",
+                title: "Thermometer: readings and the fitted line t_c = \(formatted(slope)) t_u \(walk.scaled5000.b < 0 ? "−" : "+") \(formatted(abs(walk.scaled5000.b)))")),
+            ("thermometer_loss.svg", SVGPlot.lossCurve(
+                training: walk.scaled5000History, validation: nil,
+                title: "Loss per epoch, scaled input, lr 1e-2 (step 6)")),
+            ("thermometer_validation_loss.svg", SVGPlot.lossCurve(
+                training: walk.validationHistory.training, validation: walk.validationHistory.validation,
+                title: "Training and validation loss (step 9)")),
+        ]
+    }
+
+    private static func formatted(_ value: Double) -> String {
+        let text = "\(value)"
+        return text.count > 7 ? String(format: "%.4g", value) : text
     }
 
     /// A number printed in the walkthrough's precision (a Float prints as a Float).
@@ -62,7 +95,7 @@ struct ThermometerCommand: ParsableCommand {
         ])
     }
 
-    static func text<S: BLASScalar>(_ walk: ThermometerWalkthrough<S>) -> String {
+    static func text<S: BLASScalar>(_ walk: ThermometerWalkthrough<S>, plots: [String] = []) -> String {
         func f(_ value: Double) -> String { S(value).description }
         func f(_ value: Double, _: Double.Type) -> String { value.description }
         func pair(_ fit: ThermometerWalkthrough<S>.Fit) -> String { "w = \(f(fit.w)), b = \(f(fit.b)), loss = \(f(fit.loss))" }
@@ -131,6 +164,9 @@ struct ThermometerCommand: ParsableCommand {
             "gradient descent (step 6, original units) minus closed form: Δw = \(f(gdW - walk.closedForm.w, Double.self)), Δb = \(f(walk.scaled5000.b - walk.closedForm.b, Double.self))",
             "After 5000 epochs gradient descent is close but not yet converged: b still creeps toward \(f(walk.closedForm.b)) along the flat direction of the loss.",
         ])
+        step(11, "A picture: the readings with the fitted line, and the loss curves", plots.isEmpty
+            ? ["Pass --plot DIR to write them as SVG files (make run writes them into plots/)."]
+            : plots + ["Open them in a browser: the points lie close to the line, and the loss falls steeply, then flattens."])
         return out.joined(separator: "\n")
     }
 }

@@ -45,6 +45,8 @@ public struct ThermometerWalkthrough<Scalar: BLASScalar>: Sendable {
     public var closedFormConditionNumber: Double
     /// Step 11 input: the loss curve of step 6's 5000-epoch run.
     public var scaled5000History: [Double]
+    /// Step 9's training and validation loss per epoch (for the loss-curve figure).
+    public var validationHistory: (training: [Double], validation: [Double])
 
     /// The chapter's scale factor for the input (`t_un = 0.1 * t_u`).
     public static var inputScale: Double { 0.1 }
@@ -119,6 +121,7 @@ public struct ThermometerWalkthrough<Scalar: BLASScalar>: Sendable {
             validationReport: validationReport,
             closedForm: Fit(w: Double(closed.weights[0]), b: Double(closed.bias), loss: closed.meanSquaredError),
             closedFormConditionNumber: closed.conditionNumber,
-            scaled5000History: scaled5000.history.trainLoss)
+            scaled5000History: scaled5000.history.trainLoss,
+            validationHistory: (validated.history.trainLoss, validated.history.validationLoss))
     }
 }
