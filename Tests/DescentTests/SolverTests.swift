@@ -142,6 +142,25 @@ struct SolverTests {
         }
     }
 
+    @Test("centring is exact: shifting every feature by 10⁶ changes only the bias (direct and shifted-copy paths agree)")
+    func shiftInvariance() throws {
+        // Centred standard-normal data take the unshifted fast path; the shifted copy cannot.
+        let data = SyntheticData.make(rows: 20_000, features: 6, noise: 0.1, seed: 11, as: Double.self).dataset
+        let shifted = Matrix<Double>(rows: data.rowCount, columns: 6) { out in
+            for i in 0..<data.rowCount { for j in 0..<6 { out[i * 6 + j] = data.features[i, j] + 1e6 } }
+        }
+        let plain = try LeastSquaresSolver.solve(data)
+        let moved = try LeastSquaresSolver.solve(Dataset(features: shifted, targets: data.targets))
+        #expect(plain.method == .normal && moved.method == .normal)
+        for j in 0..<6 {
+            // The shifted data are themselves rounded (|x| ~ 1e6 keeps ~1e-10 absolute).
+            #expect(abs(plain.preciseWeights[j] - moved.preciseWeights[j]) < 1e-9)
+        }
+        let expectedBias = plain.preciseBias - 1e6 * plain.preciseWeights.reduce(0, +)
+        #expect(abs(moved.preciseBias - expectedBias) < 1e-3)
+        #expect(isClose(moved.residualSumOfSquares, plain.residualSumOfSquares, tolerance: 1e-6))
+    }
+
     @Test("rank-deficient and underdetermined: the rank is said and the answer is the minimum-norm one",
           arguments: ["duplicate_column_float64", "duplicate_column_float32", "underdetermined_float64", "underdetermined_float32"])
     func minimumNorm(_ name: String) throws {
