@@ -36,7 +36,7 @@ struct DescentCommand: ParsableCommand {
             var command = try parseAsRoot()
             try command.run()
         } catch let error as DescentError {
-            printError("error: \(error)")
+            printError("error: \(oneLine(error.description))")
             Glibc.exit(error.exitCode)
         } catch let code as ExitCode {
             Glibc.exit(code.rawValue)
@@ -54,9 +54,33 @@ struct DescentCommand: ParsableCommand {
     }
 }
 
-/// Writes one line to standard error.
+/// Writes one line to standard error (all of it: a NUL byte does not cut it short).
 func printError(_ message: String) {
     var line = message
     if !line.hasSuffix("\n") { line += "\n" }
-    line.withCString { _ = write(2, $0, strlen($0)) }
+    let bytes = Array(line.utf8)
+    bytes.withUnsafeBytes { buffer in
+        var offset = 0
+        while offset < buffer.count {
+            let written = write(2, buffer.baseAddress! + offset, buffer.count - offset)
+            if written < 0 && errno == EINTR { continue }
+            if written <= 0 { break }
+            offset += written
+        }
+    }
+}
+
+/// `text` with control characters (newlines, escape sequences, NUL bytes quoted from a bad
+/// input file) shown as `\xHH`, so an error is one line that cannot drive the terminal.
+func oneLine(_ text: String) -> String {
+    var out = String.UnicodeScalarView()
+    for scalar in text.unicodeScalars {
+        if scalar.value < 0x20 || (scalar.value >= 0x7F && scalar.value < 0xA0) {
+            let hex = String(scalar.value, radix: 16, uppercase: true)
+            out.append(contentsOf: ("\\x" + (hex.count < 2 ? "0" : "") + hex).unicodeScalars)
+        } else {
+            out.append(scalar)
+        }
+    }
+    return String(out)
 }
