@@ -160,7 +160,7 @@ public struct Matrix<Scalar: BLASScalar>: Sendable {
     }
 
     /// Whether every element is finite.
-    public var isFinite: Bool { withUnsafeBufferPointer { $0.allSatisfy { $0.isFinite } } }
+    public var isFinite: Bool { withUnsafeBufferPointer { allFinite($0) } }
 }
 
 extension Matrix: ExpressibleByArrayLiteral {
@@ -248,6 +248,8 @@ extension Matrix {
     }
 
     /// Copies the upper triangle onto the lower one (after `syrk` wrote only one).
+    @_specialize(where Scalar == Float)
+    @_specialize(where Scalar == Double)
     public mutating func symmetrizeFromUpper() {
         precondition(rows == columns, "symmetrize: matrix \(rows) × \(columns) is not square")
         let n = rows
@@ -257,6 +259,8 @@ extension Matrix {
     }
 
     /// Aᵀ, a new `columns × rows` matrix (copied in cache-sized tiles).
+    @_specialize(where Scalar == Float)
+    @_specialize(where Scalar == Double)
     public func transposed() -> Matrix {
         let (m, n) = (rows, columns)
         return Matrix(rows: n, columns: m) { out in
@@ -309,6 +313,8 @@ extension Matrix {
     public var norm: Scalar { BLAS.nrm2(count, baseAddress) }
 
     /// The elementwise (Hadamard) product.
+    @_specialize(where Scalar == Float)
+    @_specialize(where Scalar == Double)
     public func elementwiseProduct(_ other: Matrix) -> Matrix {
         Matrix.checkSameShape(self, other, "elementwise product")
         return Matrix(rows: rows, columns: columns) { out in
