@@ -174,6 +174,7 @@ struct NPYTests {
             (try file("struct.npy", header: "{'descr': [('a', '<f8')], 'fortran_order': False, 'shape': (1,), }\n", data: [UInt8](repeating: 0, count: 8)), "structured arrays"),
             (try file("complex.npy", header: "{'descr': '<c16', 'fortran_order': False, 'shape': (1,), }\n", data: [UInt8](repeating: 0, count: 16)), "unsupported dtype"),
             (try file("garbled.npy", header: "{'descr': '<f8', 'fortran_order': Fals"), "malformed header"),
+            (try file("nested.npy", header: "{'descr': " + String(repeating: "(", count: 50_000)), "nested more than"),
             (try file("version.npy", header: "{}", version: 9), "version 9.0"),
             (fixturePath("predict_model.json"), "magic string"),
             (fixturePath("npy_with_nan.npy"), "non-finite value nan at row 1, column 0"),

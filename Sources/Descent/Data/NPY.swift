@@ -520,6 +520,9 @@ struct PythonLiteralParser {
 
     private let bytes: [UInt8]
     private var position = 0
+    /// Nesting depth; a hostile header of thousands of '(' must be an error, not a stack overflow.
+    private var depth = 0
+    static let maximumDepth = 16
 
     init(text: String) { bytes = Array(text.utf8) }
 
@@ -532,6 +535,9 @@ struct PythonLiteralParser {
     private func failure(_ reason: String) -> Failure { Failure(offset: position, reason: reason) }
 
     mutating func parseValue() throws(Failure) -> PythonLiteral {
+        depth += 1
+        defer { depth -= 1 }
+        guard depth <= PythonLiteralParser.maximumDepth else { throw failure("nested more than \(PythonLiteralParser.maximumDepth) levels deep") }
         skipSpace()
         guard position < bytes.count else { throw failure("unexpected end") }
         switch bytes[position] {
