@@ -7,10 +7,7 @@ struct DiagnoseCommand: ParsableCommand {
         commandName: "diagnose",
         abstract: "Describe the data's conditioning and the learning rates it allows.",
         discussion: """
-        Per-feature mean, standard deviation, min and max; the condition number of the raw and
-        of the standardized design [X 1]; the smallest and largest eigenvalue of the MSE loss's
-        Hessian (2/n)·[X 1]ᵀ[X 1]; the largest stable learning rate 2/λmax; the epochs plain
-        gradient descent needs, about κ·ln(1/tol) with κ = λmax/λmin; and plain advice.
+        Per-feature mean, standard deviation, min and max; the condition number of the raw and of the standardized design [X 1]; the smallest and largest eigenvalue of the MSE loss's Hessian (2/n)·[X 1]ᵀ[X 1]; the largest stable learning rate 2/λmax; the epochs plain gradient descent needs, about κ·ln(1/tol) with κ = λmax/λmin; and plain advice.
         """
     )
 

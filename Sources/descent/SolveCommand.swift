@@ -16,11 +16,7 @@ struct SolveCommand: ParsableCommand {
         commandName: "solve",
         abstract: "Solve least squares in closed form through LAPACKE.",
         discussion: """
-        Fits y ≈ X·w + b minimizing mean((X·w + b − y)²) + l2·‖w‖² (the bias is not penalized).
-        The intercept is fitted by centring. Methods: normal (syrk + Cholesky, fastest), qr
-        (Householder QR with column pivoting), svd (minimum-norm; singular values below
-        ε·max(n, d)·σ₁ count as zero), auto (normal equations when the condition number allows,
-        else QR, else SVD). A rank-deficient system is solved and its rank reported.
+        Fits y ≈ X·w + b minimizing mean((X·w + b − y)²) + l2·‖w‖² (the bias is not penalized). The intercept is fitted by centring. Methods: normal (syrk + Cholesky, fastest), qr (Householder QR with column pivoting), svd (minimum-norm; singular values below ε·max(n, d)·σ₁ count as zero), auto (normal equations when the condition number allows, else QR, else SVD). A rank-deficient system is solved and its rank reported.
         """
     )
 

@@ -7,12 +7,7 @@ struct VerifyCommand: ParsableCommand {
         commandName: "verify",
         abstract: "Train by gradient descent and check the result against the closed form.",
         discussion: """
-        Trains with the same options as `train`, solves least squares in closed form, and
-        compares: ‖θ_gd − θ*‖/‖θ*‖ over (w, b) in original units, (L_gd − L*)/L*, and the
-        gradient norm at θ_gd. Unless given, --normalize defaults to standardize, --lr to
-        2/(λmax + λmin) of the normalized loss's Hessian, --epochs to a cap the condition number
-        predicts, and --gradient-tolerance to what the tolerance needs, so the defaults converge.
-        Exits 3 with an explanation when the two do not agree.
+        Trains with the same options as `train`, solves least squares in closed form, and compares: ‖θ_gd − θ*‖/‖θ*‖ over (w, b) in original units, (L_gd − L*)/L*, and the gradient norm at θ_gd. Unless given, --normalize defaults to standardize, --lr to 2/(λmax + λmin) of the normalized loss's Hessian, --epochs to a cap the condition number predicts, and --gradient-tolerance to what the tolerance needs, so the defaults converge. Exits 3 with an explanation when the two do not agree.
         """
     )
 
