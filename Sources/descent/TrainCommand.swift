@@ -79,6 +79,7 @@ struct TrainCommand: ParsableCommand {
             ("precision", .string(S.precisionName)),
             ("seconds", .scalar(result.seconds)),
             ("seconds_per_epoch", .scalar(result.seconds / Double(max(result.epochs, 1)))),
+            ("gradient", .string(result.gradientMethod.rawValue)),
         ]
         if let trueWeights = loaded.trueWeights, let trueBias = loaded.trueBias {
             members += [("true_weights", .scalars(trueWeights.array)), ("true_bias", .scalar(trueBias))]
@@ -97,7 +98,7 @@ struct TrainCommand: ParsableCommand {
         case .earlyStopped: status = "stopped early (validation loss stopped improving)"
         case .diverged: status = "diverged at epoch \(result.divergedAtEpoch ?? 0)"
         }
-        lines.append("\(status) after \(result.epochs) epochs in \(formatSeconds(result.seconds))")
+        lines.append("\(status) after \(result.epochs) epochs in \(formatSeconds(result.seconds)) (\(result.gradientMethod.rawValue) gradient)")
         let names = dataset.featureNames
         let shown = min(names.count, 12)
         for j in 0..<shown {

@@ -6,6 +6,8 @@ enum OptimizerName: String, ExpressibleByArgument, CaseIterable, Sendable {
     case sgd, momentum, nesterov, adam
 }
 
+extension GradientMethod: ExpressibleByArgument {}
+
 /// `--normalize none|standardize|scale=F`.
 struct NormalizationArgument: ExpressibleByArgument, Sendable {
     var kind: NormalizationKind
@@ -94,6 +96,18 @@ struct TrainingOptions: ParsableArguments {
     @Option(help: "The precision of the data and the training.")
     var precision: PrecisionChoice = .double
 
+    @Option(help: ArgumentHelp("Threads per epoch (default: every core); the numbers do not depend on it.", valueName: "T"))
+    var threads: Int?
+
+    @Option(help: ArgumentHelp("Full-batch gradient: fused (one pass over the rows per epoch), gram (XᵀX once, then O(d²) per epoch), or auto (by epochs × n × d against n × d²).", valueName: "fused|gram|auto"))
+    var gradient: GradientMethod = .auto
+
+    func validate() throws {
+        if let threads, threads < 1 {
+            throw ValidationError("--threads must be at least 1, got \(threads)")
+        }
+    }
+
     /// The engine configuration; throws ``DescentError/invalidParameter(name:value:expected:)`` (exit 2) for values out of range.
     func configuration(seed: UInt64) throws -> TrainingConfiguration {
         var configuration = TrainingConfiguration()
@@ -114,6 +128,8 @@ struct TrainingOptions: ParsableArguments {
         configuration.schedule = schedule.schedule
         configuration.l2 = l2
         configuration.seed = seed
+        configuration.threads = threads
+        configuration.gradient = gradient
         try configuration.validate()
         return configuration
     }

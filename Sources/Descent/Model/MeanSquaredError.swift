@@ -1,40 +1,79 @@
-/// Scratch memory for the fused loss and gradient kernels: a residual buffer of one row
-/// block. Allocate one per training run (and one per thread) and reuse it every epoch,
-/// so an epoch allocates nothing.
+/// Scratch memory for the fused loss and gradient kernels: one residual buffer of a row
+/// block per thread, and the per-task partial results. Allocate one per training run and
+/// reuse it every epoch, so an epoch allocates nothing (the partials grow once, on the
+/// first epoch that needs them).
 ///
-/// A reference type on purpose: it is scratch, never a value anyone reads; do not share
-/// one between threads.
+/// A reference type on purpose: it is scratch, never a value anyone reads; do not use one
+/// from two threads at once.
 public final class GradientWorkspace<Scalar: BLASScalar> {
     /// The number of rows per block: about 192 KB of features, so a block of X stays in
     /// L2 between the two `gemv` calls (see DESIGN.md: 128–256 KB blocks are the fast size).
     public let blockRows: Int
-    let residual: AlignedStorage<Scalar>
+    /// The most threads an epoch runs on (at least 1).
+    public let threads: Int
+    /// Row blocks per task. A task (`blocksPerTask × blockRows` rows) is the unit of work a
+    /// thread takes and of the reduction: its boundaries depend on the block size only, never
+    /// on the thread count, and task partials are summed in task order, so the result is the
+    /// same bits on 1 or 64 threads.
+    public static var blocksPerTask: Int { 8 }
 
-    /// A workspace for data of `featureCount` columns; `blockRows` overrides the block size.
-    public init(featureCount: Int, blockRows: Int? = nil) {
+    let residuals: AlignedStorage<Scalar>
+    let residualStride: Int
+    private(set) var partialGradients: AlignedStorage<Scalar>
+    private(set) var partialSums: AlignedStorage<Double>
+
+    /// A workspace for data of `featureCount` columns; `blockRows` overrides the block size,
+    /// `threads` (default: every core) bounds the threads of an epoch.
+    public init(featureCount: Int, blockRows: Int? = nil, threads: Int? = nil) {
         let automatic = 196_608 / (max(1, featureCount) * MemoryLayout<Scalar>.stride)
         let rows = blockRows ?? min(4096, max(64, automatic))
         precondition(rows >= 1, "GradientWorkspace: blockRows must be at least 1, got \(rows)")
+        let threads = threads ?? availableCoreCount
+        precondition(threads >= 1, "GradientWorkspace: threads must be at least 1, got \(threads)")
         self.blockRows = rows
-        self.residual = AlignedStorage(zeroedCount: rows)
+        self.threads = threads
+        // Each thread's residual starts on its own cache line.
+        let perLine = storageAlignment / MemoryLayout<Scalar>.stride
+        residualStride = (rows + perLine - 1) / perLine * perLine
+        residuals = AlignedStorage(zeroedCount: residualStride * threads)
+        partialGradients = AlignedStorage(zeroedCount: 0)
+        partialSums = AlignedStorage(zeroedCount: 0)
     }
+
+    /// Makes room for the partial results of `tasks` tasks of `columns` gradient elements.
+    func reserve(tasks: Int, columns: Int) {
+        if partialGradients.count < tasks * columns { partialGradients = AlignedStorage(zeroedCount: tasks * columns) }
+        if partialSums.count < 2 * tasks { partialSums = AlignedStorage(zeroedCount: 2 * tasks) }
+    }
+}
+
+/// Raw pointers handed to the worker threads of one epoch; every task writes only its own
+/// partial slots and reads shared inputs.
+private struct EpochPointers<S: BLASScalar>: @unchecked Sendable {
+    let x: UnsafePointer<S>, y: UnsafePointer<S>, weights: UnsafePointer<S>
+    let residuals: UnsafeMutablePointer<S>
+    let partialGradients: UnsafeMutablePointer<S>
+    let partialSums: UnsafeMutablePointer<Double>
 }
 
 /// The fused mean-squared-error kernel on raw row-major buffers. This is the one place the
 /// loss and gradient are computed; every caller (``LinearModel``, the ``Trainer``, the free
-/// functions below) goes through ``accumulate(x:y:rows:columns:weights:bias:gradientScale:weightsGradient:workspace:)``,
-/// so it can be made multi-threaded without touching them.
+/// functions below) goes through ``accumulate(x:y:rows:columns:weights:bias:gradientScale:weightsGradient:workspace:)``.
 ///
 /// The kernels carry `@_specialize` for `Float` and `Double`: the CLI reaches the engine
 /// through an opened existential (`--precision`), and unspecialized generic SIMD code is
 /// tens of times slower.
 enum MeanSquaredErrorKernel {
-    /// For every block of rows: r = X_b·w + b − y_b (copy + `gemv` into the workspace), then
-    /// `weightsGradient += gradientScale · X_bᵀ·r` (`gemv` transposed), while summing r and r².
-    /// X is read once from memory; the block is still in cache for the second `gemv`.
+    /// `weightsGradient += gradientScale · Xᵀr` for r = X·w + b − y, returning Σr² and Σr.
     ///
-    /// - Returns: Σr² and Σr over all rows, accumulated across blocks in `Double` (each block's
-    ///   partial sum is in `Scalar`), so long float runs do not lose the loss to rounding.
+    /// The rows are cut into tasks of ``GradientWorkspace/blocksPerTask`` blocks; a task runs
+    /// on one thread of the persistent ``WorkerPool`` (OpenBLAS limited to one thread inside),
+    /// and for every block of it: r = X_b·w + b − y_b (copy + `gemv` into the thread's
+    /// residual), then `partial += gradientScale · X_bᵀ·r` (`gemv` transposed, the block still
+    /// in L2), while summing r and r². X is read from memory once. The task partials are then
+    /// summed in task order in `Double`, so the bits do not depend on the thread count.
+    ///
+    /// - Returns: Σr² and Σr over all rows, in `Double` (each block's partial is in `Scalar`).
     @_specialize(where S == Float)
     @_specialize(where S == Double)
     static func accumulate<S: BLASScalar>(
@@ -42,12 +81,66 @@ enum MeanSquaredErrorKernel {
         weights: UnsafePointer<S>, bias: S, gradientScale: S,
         weightsGradient: UnsafeMutablePointer<S>?, workspace: GradientWorkspace<S>
     ) -> (sumOfSquares: Double, sum: Double) {
-        let residual = workspace.residual.pointer
         let blockRows = workspace.blockRows
+        let taskRows = blockRows * GradientWorkspace<S>.blocksPerTask
+        let tasks = (rows + taskRows - 1) / taskRows
+        guard tasks > 0 else { return (0, 0) }
+        workspace.reserve(tasks: tasks, columns: columns)
+        let wantGradient = weightsGradient != nil && columns > 0
+        let shared = EpochPointers(x: x, y: y, weights: weights, residuals: workspace.residuals.pointer,
+                                   partialGradients: workspace.partialGradients.pointer,
+                                   partialSums: workspace.partialSums.pointer)
+        let stride = workspace.residualStride
+        let threads = min(workspace.threads, tasks)
+        let work = { (task: Int, worker: Int) in
+            let lower = task * taskRows, upper = min(rows, lower + taskRows)
+            let partial = shared.partialGradients + task * columns
+            let (squares, sum) = accumulateRows(
+                lower..<upper, x: shared.x, y: shared.y, columns: columns, weights: shared.weights, bias: bias,
+                gradientScale: gradientScale, partialGradient: wantGradient ? partial : nil,
+                residual: shared.residuals + worker * stride, blockRows: blockRows)
+            shared.partialSums[2 * task] = squares
+            shared.partialSums[2 * task + 1] = sum
+        }
+        // OpenBLAS's own threads inside ours are slower, and would make a block's sums depend
+        // on its thread count: one BLAS thread while the kernel runs.
+        if rows * columns >= 4096, BLAS.threadCount != 1 {
+            BLAS.withThreadCount(1) { WorkerPool.shared.run(tasks: tasks, threads: threads, work) }
+        } else {
+            WorkerPool.shared.run(tasks: tasks, threads: threads, work)
+        }
+        // The reduction, in task order.
         var sumOfSquares = 0.0, sum = 0.0
-        var start = 0
-        while start < rows {
-            let m = min(blockRows, rows - start)
+        let sums = shared.partialSums
+        for task in 0..<tasks {
+            sumOfSquares += sums[2 * task]
+            sum += sums[2 * task + 1]
+        }
+        if wantGradient, let gradient = weightsGradient {
+            let partials = shared.partialGradients
+            for j in 0..<columns {
+                var total = Double(gradient[j])
+                for task in 0..<tasks { total += Double(partials[task * columns + j]) }
+                gradient[j] = S(total)
+            }
+        }
+        return (sumOfSquares, sum)
+    }
+
+    /// One task: the fused pass over `range` (blocks of `blockRows`), writing
+    /// `gradientScale · X_rangeᵀ r` into `partialGradient` (when given) and returning Σr², Σr.
+    @_specialize(where S == Float)
+    @_specialize(where S == Double)
+    static func accumulateRows<S: BLASScalar>(
+        _ range: Range<Int>, x: UnsafePointer<S>, y: UnsafePointer<S>, columns: Int,
+        weights: UnsafePointer<S>, bias: S, gradientScale: S, partialGradient: UnsafeMutablePointer<S>?,
+        residual: UnsafeMutablePointer<S>, blockRows: Int
+    ) -> (sumOfSquares: Double, sum: Double) {
+        partialGradient?.update(repeating: 0, count: columns)
+        var sumOfSquares = 0.0, sum = 0.0
+        var start = range.lowerBound
+        while start < range.upperBound {
+            let m = min(blockRows, range.upperBound - start)
             let xb = x + start * columns
             BLAS.copy(m, y + start, 1, residual, 1)
             if columns > 0 {
@@ -59,9 +152,9 @@ enum MeanSquaredErrorKernel {
             let (blockSquares, blockSum) = addBiasAndSum(residual, count: m, bias: bias)
             sumOfSquares += Double(blockSquares)
             sum += Double(blockSum)
-            if let weightsGradient, columns > 0 {
+            if let partialGradient {
                 BLAS.gemv(.transposed, rows: m, columns: columns, alpha: gradientScale, xb, lda: columns,
-                          residual, 1, beta: 1, weightsGradient, 1)
+                          residual, 1, beta: 1, partialGradient, 1)
             }
             start += m
         }

@@ -62,13 +62,32 @@ public struct Trainer<Scalar: BLASScalar>: Sendable {
         parameters[d] = Scalar(config.initialBias)
         var gradient = Vector<Scalar>(zeros: d + 1)
         var optimizer = try config.optimizer.make(learningRate: config.learningRate, as: Scalar.self)
-        let workspace = GradientWorkspace<Scalar>(featureCount: d)
+        var stepper = ParameterStepper(optimizer, count: d + 1)
+        let threads = config.threads ?? availableCoreCount
+        let workspace = GradientWorkspace<Scalar>(featureCount: d, threads: threads)
         let l2 = Scalar(config.l2)
+        // Every BLAS call of the run on one OpenBLAS thread: the kernels run their own threads
+        // (OpenBLAS's inside ours are slower), and small mini-batch calls gain nothing from more.
+        let blasThreads = BLAS.threadCount
+        if blasThreads != 1 { BLAS.threadCount = 1 }
+        defer { if blasThreads != 1 { BLAS.threadCount = blasThreads } }
 
         let batchSize = Swift.min(config.batchSize ?? n, n)
         let miniBatch = batchSize < n
+        if config.gradient == .gram && miniBatch {
+            throw DescentError.invalidParameter(name: "gradient", value: "gram with batch size \(batchSize) of \(n) rows",
+                                                expected: "full batch (the Gram path needs every row per step); use fused")
+        }
+        let method = config.gradient.resolved(rows: n, features: d, epochs: config.epochs,
+                                              validationRows: valid?.rowCount ?? 0, fullBatch: !miniBatch)
+        // The Gram path: the statistics of the training (and validation) rows once, then O(d²) an epoch.
+        let statistics = method == .gram ? MeanSquaredErrorStatistics(features: train.features, targets: train.targets, threads: threads) : nil
+        let validationStatistics = method == .gram ? valid.map {
+            MeanSquaredErrorStatistics(features: $0.features, targets: $0.targets, threads: threads)
+        } : nil
+        let doubleScratch = AlignedStorage<Double>(zeroedCount: method == .gram ? 3 * (d + 1) : 0)
         // Mini-batches: one shuffled copy of the rows per run, refilled every epoch, so each
-        // batch is a contiguous block (one gemv pair), never a per-step allocation.
+        // batch is a contiguous block, never a per-step allocation.
         var order = miniBatch ? Array(0..<n) : []
         var generator = SeededGenerator(seed: config.seed &+ 0x9E37_79B9_7F4A_7C15)
         let shuffledFeatures = AlignedStorage<Scalar>(uninitializedCount: miniBatch ? n * d : 0)
@@ -83,6 +102,12 @@ public struct Trainer<Scalar: BLASScalar>: Sendable {
         func lossAndGradient(_ x: UnsafePointer<Scalar>, _ y: UnsafePointer<Scalar>, rows: Int) -> Double {
             parameters.withUnsafeBufferPointer { p in
                 gradient.withUnsafeMutableBufferPointer { g in
+                    if let statistics {
+                        let (loss, biasGradient) = gramLossAndGradient(statistics, p.baseAddress!, l2: config.l2,
+                                                                       gradient: g.baseAddress!, scratch: doubleScratch.pointer)
+                        g[d] = biasGradient
+                        return loss
+                    }
                     let (loss, biasGradient) = MeanSquaredErrorKernel.lossAndGradient(
                         x: x, y: y, rows: rows, columns: d, weights: p.baseAddress!, bias: p[d], l2: l2,
                         weightsGradient: g.baseAddress!, workspace: workspace)
@@ -91,11 +116,20 @@ public struct Trainer<Scalar: BLASScalar>: Sendable {
                 }
             }
         }
-        func loss(on data: Dataset<Scalar>) -> Double {
+        func loss(on data: Dataset<Scalar>, statistics: MeanSquaredErrorStatistics? = nil) -> Double {
             parameters.withUnsafeBufferPointer { p in
-                Double(MeanSquaredErrorKernel.loss(x: data.features.baseAddress, y: data.targets.baseAddress,
-                                                   rows: data.rowCount, columns: d, weights: p.baseAddress!,
-                                                   bias: p[d], l2: l2, workspace: workspace))
+                if let statistics {
+                    return gramLossAndGradient(statistics, p.baseAddress!, l2: config.l2, gradient: nil,
+                                               scratch: doubleScratch.pointer).loss
+                }
+                return Double(MeanSquaredErrorKernel.loss(x: data.features.baseAddress, y: data.targets.baseAddress,
+                                                          rows: data.rowCount, columns: d, weights: p.baseAddress!,
+                                                          bias: p[d], l2: l2, workspace: workspace))
+            }
+        }
+        func step() {
+            parameters.withUnsafeMutableBufferPointer { p in
+                gradient.withUnsafeBufferPointer { g in stepper.step(p.baseAddress!, g.baseAddress!) }
             }
         }
 
@@ -116,9 +150,9 @@ public struct Trainer<Scalar: BLASScalar>: Sendable {
 
         for epoch in 1...config.epochs {
             epochsRun = epoch
-            optimizer.learningRate = learningRate
+            stepper.setLearningRate(learningRate)
             if earlyStopping { epochStart.assign(from: parameters) }
-            let validationLoss = valid.map { loss(on: $0) }
+            let validationLoss = valid.map { loss(on: $0, statistics: validationStatistics) }
             var trainLoss: Double
             var gradientNorm: Double
             var stop = false
@@ -134,22 +168,24 @@ public struct Trainer<Scalar: BLASScalar>: Sendable {
                     status = .converged
                     stop = true
                 } else {
-                    optimizer.step(&parameters, gradient: gradient)
+                    step()
                 }
             } else {
-                Split.shuffle(&order, using: &generator)
-                gather(train, order: order, features: shuffledFeatures.pointer, targets: shuffledTargets.pointer)
-                meanGradient.scale(by: 0)
-                var total = 0.0
-                var row = 0
-                while row < n {
-                    let m = Swift.min(batchSize, n - row)
-                    let batchLoss = lossAndGradient(shuffledFeatures.pointer + row * d, shuffledTargets.pointer + row, rows: m)
-                    total += batchLoss * Double(m)
-                    meanGradient.add(gradient, scaledBy: Scalar(Double(m) / Double(n)))
-                    optimizer.step(&parameters, gradient: gradient)
-                    row += m
-                    if !batchLoss.isFinite { break }
+                let total = order.withUnsafeMutableBufferPointer { order in
+                    parameters.withUnsafeMutableBufferPointer { p in
+                        gradient.withUnsafeMutableBufferPointer { g in
+                            meanGradient.withUnsafeMutableBufferPointer { mean in
+                                MiniBatchKernel.shuffleAndGather(
+                                    x: train.features.baseAddress, y: train.targets.baseAddress, rows: n, columns: d,
+                                    order: order.baseAddress!, generator: &generator,
+                                    features: shuffledFeatures.pointer, targets: shuffledTargets.pointer)
+                                return MiniBatchKernel.epoch(
+                                    x: shuffledFeatures.pointer, y: shuffledTargets.pointer, rows: n, columns: d,
+                                    batchSize: batchSize, parameters: p.baseAddress!, gradient: g.baseAddress!,
+                                    meanGradient: mean.baseAddress!, l2: l2, stepper: &stepper, workspace: workspace)
+                            }
+                        }
+                    }
                 }
                 trainLoss = total / Double(n)
                 gradientNorm = Double(meanGradient.norm)
@@ -217,6 +253,7 @@ public struct Trainer<Scalar: BLASScalar>: Sendable {
         }
 
         let elapsed = seconds(clock.now - start)
+        stepper.store(into: &optimizer)
         var report: DivergenceReport?
         if let divergedEpoch {
             let spectrum = try? HessianSpectrum.of(train, l2: config.l2)
@@ -229,19 +266,26 @@ public struct Trainer<Scalar: BLASScalar>: Sendable {
         return TrainingResult(
             model: normalizer.originalModel(from: trainedModel), trainedModel: trainedModel, normalizer: normalizer,
             history: history, status: status, divergence: report, epochs: epochsRun,
-            trainLoss: loss(on: train), validationLoss: valid.map { loss(on: $0) },
-            optimizer: optimizer, seconds: elapsed)
+            trainLoss: loss(on: train, statistics: statistics),
+            validationLoss: valid.map { loss(on: $0, statistics: validationStatistics) },
+            optimizer: optimizer, seconds: elapsed, gradientMethod: method)
     }
 }
 
-/// Copies the rows of `data` in `order` into contiguous buffers.
-private func gather<S: BLASScalar>(_ data: Dataset<S>, order: [Int], features: UnsafeMutablePointer<S>, targets: UnsafeMutablePointer<S>) {
-    let d = data.featureCount
-    let x = data.features.baseAddress, y = data.targets.baseAddress
-    for (k, i) in order.enumerated() {
-        if d > 0 { (features + k * d).update(from: x + i * d, count: d) }
-        targets[k] = y[i]
-    }
+/// The Gram path's loss and gradient at packed parameters `p` (weights, bias) in `Scalar`:
+/// converted to `Double`, evaluated from the statistics, the gradient (`d + 1`, when given)
+/// converted back. `scratch` holds `3·(d + 1)` doubles.
+@_specialize(where S == Float)
+@_specialize(where S == Double)
+func gramLossAndGradient<S: BLASScalar>(_ statistics: MeanSquaredErrorStatistics, _ p: UnsafePointer<S>, l2: Double,
+                                        gradient: UnsafeMutablePointer<S>?, scratch: UnsafeMutablePointer<Double>) -> (loss: Double, biasGradient: S) {
+    let d = statistics.featureCount
+    let w = scratch, g = scratch + (d + 1), product = scratch + 2 * (d + 1)
+    for j in 0..<d { w[j] = Double(p[j]) }
+    let (loss, biasGradient) = statistics.lossAndGradient(weights: w, bias: Double(p[d]), l2: l2,
+                                                          weightsGradient: gradient == nil ? nil : g, product: product)
+    if let gradient { for j in 0..<d { gradient[j] = S(g[j]) } }
+    return (loss, S(biasGradient))
 }
 
 /// A duration in seconds.

@@ -24,6 +24,30 @@ public enum LearningRateSchedule: Sendable, Equatable, Codable {
     }
 }
 
+/// How a full-batch epoch computes the loss and gradient.
+public enum GradientMethod: String, Sendable, Equatable, Codable, CaseIterable {
+    /// One fused pass over the rows per epoch (O(n·d)), multi-threaded, thread-count independent.
+    case fused
+    /// The Gram path: ``MeanSquaredErrorStatistics`` once (one `syrk` pass, O(n·d²)), then
+    /// O(d²) per epoch. Full batch only.
+    case gram
+    /// `gram` for full batch when epochs·n·d exceeds n·d² + epochs·d² (the work of the two),
+    /// else `fused`; always `fused` for mini-batches.
+    case auto
+
+    /// The method `auto` resolves to (or this one) for `epochs` epochs over `rows` × `features`
+    /// (plus `validationRows` evaluated every epoch).
+    public func resolved(rows: Int, features: Int, epochs: Int, validationRows: Int = 0, fullBatch: Bool = true) -> GradientMethod {
+        switch self {
+        case .fused, .gram: return self
+        case .auto:
+            guard fullBatch else { return .fused }
+            let n = Double(rows + validationRows), d = Double(features), e = Double(epochs)
+            return e * n * d > n * d * d + e * d * d ? .gram : .fused
+        }
+    }
+}
+
 /// Everything a ``Trainer`` run depends on. Every field has a default; ``validate()`` names
 /// the first one out of range.
 public struct TrainingConfiguration: Sendable, Equatable {
@@ -58,6 +82,11 @@ public struct TrainingConfiguration: Sendable, Equatable {
     public var initialWeights: [Double]? = nil
     /// The starting bias in the trained space.
     public var initialBias: Double = 0
+    /// The most threads an epoch runs on (`nil`: every core). The numbers do not depend on
+    /// it: the kernels cut the rows into fixed tasks and reduce them in order.
+    public var threads: Int? = nil
+    /// How a full-batch epoch computes the gradient (``GradientMethod``).
+    public var gradient: GradientMethod = .auto
 
     /// The default configuration.
     public init() {}
@@ -104,6 +133,9 @@ public struct TrainingConfiguration: Sendable, Equatable {
         }
         if let initialWeights, !initialWeights.allSatisfy(\.isFinite) {
             throw DescentError.invalidParameter(name: "initial weights", value: "\(initialWeights)", expected: "finite numbers")
+        }
+        if let threads, threads < 1 {
+            throw DescentError.invalidParameter(name: "threads", value: "\(threads)", expected: "at least 1")
         }
         guard initialBias.isFinite else { throw DescentError.invalidParameter(name: "initial bias", value: "\(initialBias)", expected: "a finite number") }
     }

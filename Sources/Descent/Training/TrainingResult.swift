@@ -108,4 +108,6 @@ public struct TrainingResult<Scalar: BLASScalar>: Sendable {
     public var optimizer: any Optimizer<Scalar>
     /// Wall-clock seconds spent training.
     public var seconds: Double
+    /// How the full-batch epochs computed the gradient (``GradientMethod/fused`` for mini-batches).
+    public var gradientMethod: GradientMethod = .fused
 }
