@@ -317,6 +317,11 @@ public enum NPY {
         guard array.shape.count == 1 || array.shape.count == 2 else {
             throw DescentError.invalidData(InputLocation(file: path), reason: "expected a 1-D or 2-D array, found shape \(array.shape)")
         }
+        // An empty array has no samples; its other extent is unchecked by the file size
+        // (0 × 2⁶² is 0 bytes), so it must not size anything (issue 7, found by FuzzNPY).
+        guard array.storage.count > 0 else {
+            throw DescentError.invalidData(InputLocation(file: path), reason: "the array is empty (shape \(array.shape)): no samples")
+        }
         if let labelsPath {
             if targetIndex != nil {
                 throw DescentError.invalidParameter(name: "--target", value: String(targetIndex!), expected: "no target column when --labels gives the targets")
