@@ -7,7 +7,7 @@ APT_PACKAGES = libopenblas-dev liblapacke-dev pkg-config
 TEST_APT_PACKAGES = librsvg2-bin
 RELEASE_BIN  = .build/release/descent
 
-.PHONY: setup setup-test build release run test bench bench-peers clean
+.PHONY: setup setup-test build release run test test-unit bench bench-peers clean fuzz fuzz-build fuzz-smoke sanitize sanitize-address sanitize-thread sanitize-smoke
 
 # Installs the missing Debian packages without a prompt (apt-get update first, once).
 define apt_install
@@ -36,11 +36,55 @@ release: setup
 run: release
 	$(RELEASE_BIN) thermometer --plot plots
 
-test: setup-test
+# The suite, then short smoke runs of the fuzzers and of ThreadSanitizer (issue 7, item 8).
+test: test-unit fuzz-smoke sanitize-smoke
+
+test-unit: setup-test
 	$(SWIFT) test
+
+# Fuzzing (issue 7): libFuzzer + AddressSanitizer targets for the CSV, .npy and model-file
+# readers, behind DESCENT_FUZZ=1 in Package.swift. Each runs FUZZ_SECONDS on a scratch corpus
+# seeded from the committed Fuzz/corpus/; a crash leaves .build-fuzz/artifacts/<reader>-crash-*
+# (turn it into a regression test in Tests/DescentTests/Fixtures/bad/).
+FUZZ_SECONDS ?= 60
+FUZZ_TARGETS  = CSV NPY Model
+FUZZ_BUILD    = DESCENT_FUZZ=1 $(SWIFT) build --scratch-path .build-fuzz --sanitize=fuzzer -Xswiftc -sanitize=fuzzer,address
+
+fuzz-build: setup
+	@set -e; for t in $(FUZZ_TARGETS); do $(FUZZ_BUILD) --product Fuzz$$t; done
+
+fuzz: fuzz-build
+	@set -e; for t in $(FUZZ_TARGETS); do \
+	  c=$$(echo $$t | tr A-Z a-z); mkdir -p .build-fuzz/corpus/$$c .build-fuzz/artifacts; \
+	  echo "fuzz: Fuzz$$t for $(FUZZ_SECONDS) s"; \
+	  SWIFT_BACKTRACE=enable=no ASAN_OPTIONS=detect_leaks=0 .build-fuzz/debug/Fuzz$$t .build-fuzz/corpus/$$c Fuzz/corpus/$$c \
+	    -max_total_time=$(FUZZ_SECONDS) -timeout=10 -rss_limit_mb=2048 -malloc_limit_mb=512 \
+	    -artifact_prefix=.build-fuzz/artifacts/$$c- -print_final_stats=1 2>.build-fuzz/Fuzz$$t.log \
+	    || { tail -40 .build-fuzz/Fuzz$$t.log; echo "fuzz: Fuzz$$t FAILED: see .build-fuzz/artifacts/$$c-*" >&2; exit 1; }; \
+	  grep -E "stat::number_of_executed_units|Done" .build-fuzz/Fuzz$$t.log | tr '\n' ' '; echo; \
+	done
+
+fuzz-smoke:
+	$(MAKE) fuzz FUZZ_SECONDS=10
+
+# Sanitizers (issue 7): the whole suite under AddressSanitizer; the suites of the
+# multi-threaded kernels (CSV parse, .npy convert, generate, fused gradient, solver passes,
+# trainer) under ThreadSanitizer.
+TSAN_FILTER ?= CSV|NPY|Synthetic|Gradient|Solver|Trainer|Property
+sanitize: sanitize-address sanitize-thread
+
+sanitize-address: setup-test
+	ASAN_OPTIONS=detect_leaks=0:halt_on_error=1 $(SWIFT) test --scratch-path .build-asan --sanitize=address
+
+sanitize-thread: setup-test
+	TSAN_OPTIONS=halt_on_error=1 $(SWIFT) test --scratch-path .build-tsan --sanitize=thread --filter '$(TSAN_FILTER)'
+
+# The smoke run inside `make test`: ThreadSanitizer on the parallel readers and the fused gradient.
+sanitize-smoke:
+	$(MAKE) sanitize-thread TSAN_FILTER='CSVTests|PropertyGradient|SyntheticData'
 
 bench: release
 	$(RELEASE_BIN) bench
 
 clean:
-	rm -rf .build
+	rm -rf .build .build-fuzz .build-asan .build-tsan

@@ -6,6 +6,10 @@ import PackageDescription
 // MPI is a build switch, not a requirement: `DESCENT_MPI=1 swift build` (or `make mpi`) adds the
 // OpenMPI-backed communicator and the CLI's `--distributed`; without it nothing needs MPI.
 let mpiEnabled = Context.environment["DESCENT_MPI"] == "1"
+// Fuzzing is a build switch too: `DESCENT_FUZZ=1 swift build --sanitize=fuzzer` (or `make fuzz`)
+// adds the libFuzzer targets, which have no `main` (libFuzzer supplies it) and would not
+// link in a normal build.
+let fuzzEnabled = Context.environment["DESCENT_FUZZ"] == "1"
 
 let package = Package(
     name: "Descent",
@@ -61,4 +65,11 @@ if mpiEnabled {
         ),
         .target(name: "DescentMPI", dependencies: ["Descent", "CMPI"]),
     ]
+}
+
+if fuzzEnabled {
+    for name in ["FuzzCSV", "FuzzNPY", "FuzzModel"] {
+        package.targets.append(.executableTarget(name: name, dependencies: ["Descent"], path: "Sources/\(name)"))
+        package.products.append(.executable(name: name, targets: [name]))
+    }
 }

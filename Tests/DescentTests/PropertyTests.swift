@@ -194,4 +194,37 @@ struct PropertyTrainingTests {
         let other = try Trainer<Double>(configuration).train(problem.dataset)
         #expect(other.model.weights.array != first.model.weights.array, "a different seed should change the split and shuffles")
     }
+
+    @Test("the bits do not depend on the thread count", arguments: zip([nil, nil, 32] as [Int?], [GradientMethod.fused, .gram, .fused]))
+    func threadCountIndependent(_ batchSize: Int?, _ gradient: GradientMethod) throws {
+        let problem = SyntheticData.make(rows: 30_000, features: 5, noise: 0.1, seed: 3, as: Double.self)
+        var results: [[UInt64]] = []
+        for threads in [1, 2, 3, 7] {
+            var configuration = TrainingConfiguration(learningRate: 0.05, epochs: batchSize == nil ? 30 : 3, batchSize: batchSize,
+                                                      normalization: .standardize, seed: 4)
+            configuration.gradientTolerance = 0
+            configuration.threads = threads
+            configuration.gradient = gradient
+            let result = try Trainer<Double>(configuration).train(problem.dataset)
+            results.append((result.model.weights.array + [result.model.bias] + result.history.trainLoss).map(\.bitPattern))
+        }
+        for k in 1..<results.count { #expect(results[k] == results[0], "threads run \(k) differs from 1 thread") }
+    }
+
+    @Test("the fused gradient has the same bits on 1, 2, 3 and 8 threads")
+    func gradientThreadCountIndependent() {
+        var random = PropertyRandom(seed: 77)
+        let (n, d) = (50_000, 7)
+        let x = Matrix<Double>(rows: n, columns: d, elements: (0..<(n * d)).map { _ in random.normal() })
+        let y = Vector<Double>((0..<n).map { _ in random.normal() })
+        let w = Vector<Double>((0..<d).map { _ in random.normal() })
+        var reference: [UInt64] = []
+        for threads in [1, 2, 3, 8] {
+            var gradient = Vector<Double>(zeros: d)
+            let (loss, bias) = meanSquaredErrorGradient(features: x, targets: y, weights: w, bias: 0.5, weightsGradient: &gradient,
+                                                        workspace: GradientWorkspace(featureCount: d, threads: threads))
+            let bits = (gradient.array + [loss, bias]).map(\.bitPattern)
+            if reference.isEmpty { reference = bits } else { #expect(bits == reference, "\(threads) threads") }
+        }
+    }
 }
