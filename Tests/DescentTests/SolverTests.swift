@@ -201,10 +201,10 @@ struct SolverTests {
         #expect(isClose(w[2], reference[1], tolerance: 1e-12))
         #expect(isClose(deficient.preciseBias, full.preciseBias, tolerance: 1e-12))
         #expect(isClose(deficient.residualSumOfSquares, full.residualSumOfSquares, tolerance: 1e-10))
-        // The normal equations cannot solve it, and say so in a typed error.
-        #expect(throws: DescentError.notPositiveDefinite(routine: "dpotrf", minor: 2)) {
-            try LeastSquaresSolver.solve(Dataset(features: duplicated, targets: base.targets), method: .normal)
-        }
+        // The normal equations have no Cholesky factor here; like qr, they hand over to the SVD.
+        let normal = try LeastSquaresSolver.solve(Dataset(features: duplicated, targets: base.targets), method: .normal)
+        #expect(normal.method == .svd && normal.rank == 2)
+        #expect(isClose(normal.preciseWeights[0], reference[0] / 2, tolerance: 1e-12))
     }
 
     @Test("ridge: the closed form zeroes the trainer's penalized gradient and matches the 1-feature formula", arguments: Precision.allCases)
@@ -236,6 +236,21 @@ struct SolverTests {
                                                          weightsGradient: &gradient, l2: l2)
         #expect(gradient.norm < 1e-10)
         #expect(abs(biasGradient) < 1e-10)
+    }
+
+    @Test("finite but huge values (1e200) are rescaled exactly and solved, not called NaN", arguments: LeastSquaresMethod.allCases)
+    func hugeFiniteValues(_ method: LeastSquaresMethod) throws {
+        let base = randomProblem(Double.self, rows: 200, features: 3, seed: 21)
+        let reference = try LeastSquaresSolver.solve(base, method: method)
+        // ×2⁶⁶⁴ ≈ 1e200 on the features and ×2¹⁰ on the target are exact, so the answer is
+        // the reference scaled: w·2¹⁰/2⁶⁶⁴, b·2¹⁰.
+        let (sx, sy) = (0x1p664, 0x1p10)
+        let huge = Dataset(features: base.features * sx, targets: base.targets * sy)
+        let solution = try LeastSquaresSolver.solve(huge, method: method)
+        for j in 0..<3 { #expect(isClose(solution.preciseWeights[j] * sx / sy, reference.preciseWeights[j], tolerance: 1e-12)) }
+        #expect(isClose(solution.preciseBias / sy, reference.preciseBias, tolerance: 1e-12))
+        #expect(isClose(solution.residualSumOfSquares / (sy * sy), reference.residualSumOfSquares, tolerance: 1e-10))
+        #expect(solution.rank == 3)
     }
 
     @Test("bad input arrives as typed errors")

@@ -62,10 +62,13 @@ public struct ConditioningReport: Sendable {
         let n = dataset.rowCount, d = dataset.featureCount, p = d + 1
         guard n > 0 else { throw DescentError.invalidData(InputLocation(file: dataset.source), reason: "no samples to diagnose") }
         let moments = RowPasses.moments(dataset)
-        guard moments.isFinite else {
+        let ranges = RowPasses.columnRanges(dataset)
+        guard ranges.allFinite else {
             throw DescentError.invalidData(InputLocation(file: dataset.source), reason: "the features or targets contain NaN or infinity")
         }
-        let ranges = RowPasses.columnRanges(dataset)
+        guard moments.isFinite else {
+            throw DescentError.numericalFailure("\(dataset.source): the values are finite but so large that their squares overflow Double (largest magnitude \(ranges.maximum.map(abs).max() ?? 0)); rescale the data")
+        }
         let count = Double(n)
         let names = dataset.featureNames + [dataset.targetName]
         let statistics = (0..<p).map { j in

@@ -46,8 +46,7 @@ public enum LeastSquaresSolver {
         }
         let moments = RowPasses.moments(dataset)
         guard moments.isFinite else {
-            throw DescentError.invalidData(InputLocation(file: dataset.source),
-                                           reason: "the features or targets contain NaN or infinity; least squares is undefined")
+            return try solveRescaled(dataset, method: method, l2: l2)
         }
         let problem = CentredProblem(moments, l2: l2)
         let dataEpsilon = Double(S.ulpOfOne)
@@ -57,7 +56,13 @@ public enum LeastSquaresSolver {
         } else {
             switch method {
             case .normal:
-                answer = try normal(problem, dataset, cholesky: try problem.cholesky())
+                // A singular Gram matrix has no Cholesky factor: like `qr`, hand a
+                // rank-deficient system to the SVD for its minimum-norm answer.
+                do {
+                    answer = try normal(problem, dataset, cholesky: try problem.cholesky())
+                } catch DescentError.notPositiveDefinite {
+                    answer = try svd(dataset, problem, dataEpsilon: dataEpsilon)
+                }
             case .qr:
                 answer = try qr(dataset, problem, dataEpsilon: dataEpsilon) ?? (try svd(dataset, problem, dataEpsilon: dataEpsilon))
             case .svd:
@@ -67,6 +72,47 @@ public enum LeastSquaresSolver {
             }
         }
         return finish(answer, problem, dataset)
+    }
+
+    /// Finite data whose squares overflow `Double` (|x| ≳ 1e154): divide the features by one
+    /// power of two and the target by another (exact), solve, and map back —
+    /// w = (s_y/s_x)·w′, b = s_y·b′, with l2′ = l2/s_x² so the penalty scales like the loss.
+    /// NaN or infinite input is refused as such.
+    private static func solveRescaled<S: BLASScalar>(_ dataset: Dataset<S>, method: LeastSquaresMethod, l2: Double) throws -> LeastSquaresSolution<S> {
+        let ranges = RowPasses.columnRanges(dataset)
+        let d = dataset.featureCount
+        guard ranges.allFinite else {
+            throw DescentError.invalidData(InputLocation(file: dataset.source),
+                                           reason: "the features or targets contain NaN or infinity; least squares is undefined")
+        }
+        func powerOfTwo(_ magnitude: Double) -> Double { magnitude > 0 ? Double(sign: .plus, exponent: magnitude.exponent, significand: 1) : 1 }
+        let featureScale = powerOfTwo((0..<d).map { Swift.max(abs(ranges.minimum[$0]), abs(ranges.maximum[$0])) }.max() ?? 0)
+        let targetScale = powerOfTwo(Swift.max(abs(ranges.minimum[d]), abs(ranges.maximum[d])))
+        guard featureScale > 1 || targetScale > 1 else {
+            throw DescentError.numericalFailure("\(dataset.source): the sums of squares overflow although the values are moderate; too many rows for Double")
+        }
+        let (fx, fy) = (S(1 / featureScale), S(1 / targetScale))
+        var scaled = dataset
+        scaled.features = Matrix(rows: dataset.rowCount, columns: d) { out in
+            dataset.features.withUnsafeBufferPointer { x in for i in 0..<x.count { out[i] = x[i] * fx } }
+        }
+        scaled.targets = Vector(unsafeUninitializedCount: dataset.rowCount) { out in
+            dataset.targets.withUnsafeBufferPointer { y in for i in 0..<y.count { out[i] = y[i] * fy } }
+        }
+        var solution = try solve(scaled, method: method, l2: l2 / (featureScale * featureScale))
+        let ratio = targetScale / featureScale
+        solution.preciseWeights = solution.preciseWeights.map { $0 * ratio }
+        solution.preciseBias *= targetScale
+        solution.weights = Vector(solution.preciseWeights.map { S($0) })
+        solution.bias = S(solution.preciseBias)
+        solution.residualSumOfSquares *= targetScale * targetScale
+        solution.meanSquaredError *= targetScale * targetScale
+        solution.objective *= targetScale * targetScale
+        solution.l2 = l2
+        solution.featureMeans = solution.featureMeans.map { $0 * featureScale }
+        solution.targetMean *= targetScale
+        if let values = solution.singularValues { solution.singularValues = values.map { $0 * featureScale } }
+        return solution
     }
 
     // MARK: - Methods

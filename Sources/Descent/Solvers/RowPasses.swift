@@ -250,9 +250,11 @@ enum RowPasses {
     }
 
     /// The smallest and largest value of every column of `[X | y]` (the target's last).
-    static func columnRanges<S: BLASScalar>(_ dataset: Dataset<S>) -> (minimum: [Double], maximum: [Double]) {
+    /// `allFinite` is false when any value is NaN or infinite.
+    static func columnRanges<S: BLASScalar>(_ dataset: Dataset<S>) -> (minimum: [Double], maximum: [Double], allFinite: Bool) {
         let n = dataset.rowCount, d = dataset.featureCount, p = d + 1
         var minimum = [Double](repeating: .infinity, count: p), maximum = [Double](repeating: -.infinity, count: p)
+        var allFinite = true
         let blockRows = blockRows(columns: p)
         let scratch = UnsafeMutablePointer<Double>.allocate(capacity: blockRows * p)
         let zero = [Double](repeating: 0, count: p)
@@ -267,13 +269,14 @@ enum RowPasses {
             for i in 0..<m {
                 for j in 0..<p {
                     let value = scratch[i * p + j]
+                    if !value.isFinite { allFinite = false }
                     if value < minimum[j] { minimum[j] = value }
                     if value > maximum[j] { maximum[j] = value }
                 }
             }
             start += m
         }
-        return (minimum, maximum)
+        return (minimum, maximum, allFinite)
     }
 
     /// Copies `rows` rows of `[x | y]` into `out` (row-major, `d + 1` columns) as `Double`
