@@ -4,7 +4,8 @@ public enum LeastSquaresMethod: String, Sendable, CaseIterable, Codable {
     /// Householder QR, else the SVD when the design is rank-deficient.
     case auto
     /// Normal equations: one pass of `syrk` over the rows, then Cholesky (`potrf`/`potrs`).
-    /// The fastest, but its error grows like cond²; fails on a singular system.
+    /// The fastest, but its error grows like cond². A singular system (no Cholesky factor)
+    /// is handed to the SVD, as with ``qr``.
     case normal
     /// Householder QR with column pivoting (`geqp3`); reveals the rank. A rank-deficient
     /// system is handed to the SVD for its minimum-norm answer.

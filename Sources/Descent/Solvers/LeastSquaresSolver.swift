@@ -35,8 +35,8 @@ public enum LeastSquaresSolver {
     ///
     /// - Throws: ``DescentError/invalidParameter(name:value:expected:)`` for a negative or
     ///   non-finite `l2`; ``DescentError/invalidData(_:reason:)`` for no rows or non-finite
-    ///   values; LAPACK failures as their typed errors (``LeastSquaresMethod/normal`` on a
-    ///   singular system throws ``DescentError/notPositiveDefinite(routine:minor:)``).
+    ///   values (finite values too large to square are rescaled and solved); LAPACK failures
+    ///   (an SVD that does not converge) as their typed errors.
     public static func solve<S: BLASScalar>(_ dataset: Dataset<S>, method: LeastSquaresMethod = .auto, l2: Double = 0) throws -> LeastSquaresSolution<S> {
         guard l2.isFinite, l2 >= 0 else {
             throw DescentError.invalidParameter(name: "l2", value: "\(l2)", expected: "a finite number >= 0")
