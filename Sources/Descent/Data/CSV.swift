@@ -227,12 +227,15 @@ public enum CSV {
             results.store(chunk, parser.result())
         }
         var chunks = results.take()
+        // Every path out (an error, the re-parse below, success) frees the chunk buffers.
+        defer { for chunk in chunks { chunk.values.pointer.deallocate() } }
         // Verify the speculative split: each chunk must end exactly where the next begins.
         for k in 0..<chunkCount {
             if chunks[k].error != nil { break }
             if chunks[k].stop != boundaries[k + 1] {
                 var parser = ChunkParser<Scalar>(context: context, base: base, start: layout.dataStart, end: size, fileEnd: size)
                 parser.run()
+                for chunk in chunks { chunk.values.pointer.deallocate() }
                 chunks = [parser.result()]
                 break
             }
@@ -268,7 +271,6 @@ public enum CSV {
                 if let outLast { outLast.pointer[rowOffsets[k] + i] = row[width - 1] }
             }
         }
-        for chunk in chunks { chunk.values.pointer.deallocate() }
         return ParsedColumns(values: matrix, last: last)
     }
 
