@@ -3,11 +3,13 @@
 
 SWIFT       ?= swift
 APT_PACKAGES = libopenblas-dev liblapacke-dev pkg-config
-# Only the tests need these: rsvg-convert renders the SVG plots to prove they are valid.
-TEST_APT_PACKAGES = librsvg2-bin
+# Only the tests need these: rsvg-convert renders the SVG plots to prove they are valid;
+# OpenMPI runs the distributed tests (mpirun -np 2 and -np 3 as subprocesses).
+TEST_APT_PACKAGES = librsvg2-bin libopenmpi-dev openmpi-bin
+MPI_APT_PACKAGES  = libopenmpi-dev openmpi-bin
 RELEASE_BIN  = .build/release/descent
 
-.PHONY: setup setup-test build release run test test-unit bench bench-peers clean fuzz fuzz-build fuzz-smoke sanitize sanitize-address sanitize-thread sanitize-smoke
+.PHONY: setup setup-test build release run test test-unit mpi bench bench-kernels bench-peers bench-solver csv-speed clean fuzz fuzz-build fuzz-smoke sanitize sanitize-address sanitize-thread sanitize-smoke
 
 # Installs the missing Debian packages without a prompt (apt-get update first, once).
 define apt_install
@@ -39,8 +41,15 @@ run: release
 # The suite, then short smoke runs of the fuzzers and of ThreadSanitizer (issue 7, item 8).
 test: test-unit fuzz-smoke sanitize-smoke
 
+# The tests build the package with MPI (DESCENT_MPI=1) so the distributed tests can launch it
+# under mpirun; users who never need MPI build without it.
 test-unit: setup-test
-	$(SWIFT) test
+	DESCENT_MPI=1 $(SWIFT) test
+
+# The CLI with --distributed (OpenMPI), in release: .build/release/descent under mpirun.
+mpi:
+	$(call apt_install,$(APT_PACKAGES) $(MPI_APT_PACKAGES))
+	DESCENT_MPI=1 $(SWIFT) build -c release
 
 # Fuzzing (issue 7): libFuzzer + AddressSanitizer targets for the CSV, .npy and model-file
 # readers, behind DESCENT_FUZZ=1 in Package.swift. Each runs FUZZ_SECONDS on a scratch corpus
@@ -86,5 +95,25 @@ sanitize-smoke:
 bench: release
 	$(RELEASE_BIN) bench
 
+# package-benchmark micro-benchmarks of the kernels (nested package, first build ~1-8 min).
+bench-kernels: setup
+	$(SWIFT) package --package-path Benchmarks benchmark
+
+# NumPy (and PyTorch when it can be installed from PyPI) on the same .npy file as descent bench.
+bench-peers: release
+	@python3 -c "import numpy" 2>/dev/null || pip install -q numpy || echo "numpy could not be installed"
+	@python3 -c "import torch" 2>/dev/null || pip install -q torch || echo "PyTorch could not be installed: its columns stay empty"
+	python3 scripts/bench_peers.py --descent $(RELEASE_BIN) --rows 1000000 --features 16
+
+# The closed form against numpy.linalg.lstsq and NumPy normal equations on 4,000,000 x 32.
+bench-solver: release
+	$(RELEASE_BIN) solve --data synthetic --rows 4000000 --features 32 --json
+	python3 scripts/bench_solver_peers.py 4000000 32
+
+# CSV reading speed against numpy.loadtxt and pandas.read_csv on a ~1 GB file.
+csv-speed: release
+	@python3 -c "import pandas" 2>/dev/null || pip install -q pandas || echo "pandas could not be installed"
+	python3 scripts/csv_speed.py
+
 clean:
-	rm -rf .build .build-fuzz .build-asan .build-tsan
+	rm -rf .build .build-fuzz .build-asan .build-tsan Benchmarks/.build

@@ -15,3 +15,10 @@ func makeCommunicator(distributed: Bool) throws -> any Communicator {
         expected: "a build with MPI: rebuild with `DESCENT_MPI=1 swift build -c release` (or `make mpi`)")
     #endif
 }
+
+/// Ends the MPI session of a distributed run (nothing for a single process).
+func finishCommunicator(_ communicator: any Communicator) {
+    #if DESCENT_MPI
+    (communicator as? MPICommunicator)?.finalize()
+    #endif
+}

@@ -137,6 +137,46 @@ struct DataOptions: ParsableArguments {
     }
 }
 
+extension DataOptions {
+    /// This rank's rows of the data (all of them for a single process) and the total row
+    /// count. `.npy` files are mapped and only this rank's rows are touched; synthetic rows
+    /// are generated only for this rank's blocks, from (seed, block); CSV files are parsed
+    /// whole and sliced (use `.npy` for data sets that matter).
+    func loadRows<Scalar: BLASScalar>(_: Scalar.Type, communicator: any Communicator) throws -> (data: LoadedData<Scalar>, totalRows: Int) {
+        if communicator.size == 1 {
+            let loaded = try load(Scalar.self)
+            return (loaded, loaded.dataset.rowCount)
+        }
+        switch data {
+        case "synthetic":
+            let generator = try SyntheticGenerator<Scalar>(rows: rows, features: syntheticFeatureCount, noise: noise,
+                                                            seed: seed, condition: condition)
+            let local = DistributedData.syntheticRows(generator, communicator.rowRange(of: rows))
+            return (LoadedData(dataset: local, trueWeights: generator.trueWeights, trueBias: generator.trueBias), rows)
+        case "thermometer":
+            break
+        default:
+            if try DataOptions.fileKind(data) == .npy, features == nil {
+                let total = try NPY.readHeader(data).shape.first ?? 0
+                let index = try target.map { value -> Int in
+                    guard let parsed = Int(value) else {
+                        throw DescentError.invalidParameter(name: "--target", value: value, expected: "a 0-based column index for .npy data")
+                    }
+                    return parsed
+                }
+                let local = try NPY.loadDataset(data, targetIndex: index, labelsPath: labels,
+                                                rows: communicator.rowRange(of: total), as: Scalar.self)
+                return (LoadedData(dataset: local), total)
+            }
+        }
+        let all = try load(Scalar.self)
+        let total = all.dataset.rowCount
+        var local = all
+        local.dataset = all.dataset.rows(communicator.rowRange(of: total))
+        return (local, total)
+    }
+}
+
 /// `--json` and `--quiet`.
 struct OutputOptions: ParsableArguments {
     @Flag(help: "Print one JSON object on standard output instead of text.")

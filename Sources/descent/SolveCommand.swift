@@ -33,6 +33,9 @@ struct SolveCommand: ParsableCommand {
 
     @OptionGroup var output: OutputOptions
 
+    @Flag(help: "Under `mpirun -np K` (a build with DESCENT_MPI=1): each rank reads only its rows, the normal-equation statistics are reduced across ranks, rank 0 prints.")
+    var distributed = false
+
     func validate() throws {
         guard l2.isFinite, l2 >= 0 else { throw ValidationError("--l2 must be finite and >= 0, got \(l2)") }
     }
@@ -42,22 +45,31 @@ struct SolveCommand: ParsableCommand {
     }
 
     private func run<S: BLASScalar>(_: S.Type) throws {
-        let dataset = try data.load(S.self).dataset
+        let communicator = try makeCommunicator(distributed: distributed)
+        defer { finishCommunicator(communicator) }
+        let (loaded, totalRows) = try data.loadRows(S.self, communicator: communicator)
+        var dataset = loaded.dataset
         let clock = ContinuousClock()
         let start = clock.now
-        let solution = try LeastSquaresSolver.solve(dataset, method: method.method, l2: l2)
+        let solution = distributed
+            ? try LeastSquaresSolver.solve(localRows: dataset, totalRows: totalRows, method: method.method, l2: l2, communicator: communicator)
+            : try LeastSquaresSolver.solve(dataset, method: method.method, l2: l2)
         let seconds = SolverFormatting.seconds(clock.now - start)
+        guard communicator.isRoot else { return }
+        // Rank 0 reports the whole data set's shape, not its own share.
+        let rows = totalRows
+        if distributed { dataset.source += " (\(communicator.size) ranks)" }
         if output.json {
-            print(solutionJSON(solution, dataset: dataset, seconds: seconds).rendered)
+            print(solutionJSON(solution, dataset: dataset, seconds: seconds, rows: rows).rendered)
         } else {
-            print(solutionText(solution, dataset: dataset, seconds: seconds, requested: method.method))
+            print(solutionText(solution, dataset: dataset, seconds: seconds, requested: method.method, rows: rows))
         }
     }
 }
 
 
 /// The `solve --json` object (also `closed_form` in `verify --json`).
-func solutionJSON<S: BLASScalar>(_ solution: LeastSquaresSolution<S>, dataset: Dataset<S>, seconds: Double) -> JSONValue {
+func solutionJSON<S: BLASScalar>(_ solution: LeastSquaresSolution<S>, dataset: Dataset<S>, seconds: Double, rows: Int? = nil) -> JSONValue {
     var members: [(String, JSONValue)] = [
         ("method", .string(solution.method.rawValue)),
         ("weights", .scalars(solution.weights.array)),
@@ -69,7 +81,7 @@ func solutionJSON<S: BLASScalar>(_ solution: LeastSquaresSolution<S>, dataset: D
         ("r2", .scalar(solution.r2)),
         ("feature_names", .array(dataset.featureNames.map { .string($0) })),
         ("target_name", .string(dataset.targetName)),
-        ("rows", .integer(dataset.rowCount)),
+        ("rows", .integer(rows ?? dataset.rowCount)),
         ("precision", .string(S.precisionName)),
         ("l2", .scalar(solution.l2)),
         ("objective", .scalar(solution.objective)),
@@ -84,10 +96,10 @@ func solutionJSON<S: BLASScalar>(_ solution: LeastSquaresSolution<S>, dataset: D
 
 /// The human-readable report of a solve.
 func solutionText<S: BLASScalar>(_ solution: LeastSquaresSolution<S>, dataset: Dataset<S>, seconds: Double,
-                                 requested: LeastSquaresMethod) -> String {
+                                 requested: LeastSquaresMethod, rows: Int? = nil) -> String {
     let d = dataset.featureCount
     let how = requested == .auto ? "\(solution.method.rawValue) (chosen by auto)" : solution.method.rawValue
-    var lines = ["closed-form least squares on \(dataset.source): \(dataset.rowCount) rows × \(d) features, \(S.precisionName), method \(how)"]
+    var lines = ["closed-form least squares on \(dataset.source): \(rows ?? dataset.rowCount) rows × \(d) features, \(S.precisionName), method \(how)"]
     if requested != .auto && requested != solution.method {
         lines.append("  \(requested.rawValue) found the design rank-deficient; the minimum-norm answer comes from the \(solution.method.rawValue)")
     }

@@ -312,8 +312,18 @@ public enum NPY {
     /// parallel pass over row blocks (the file's pages are read once, from the page cache).
     public static func loadDataset<Scalar: BLASScalar>(_ path: String, targetIndex: Int? = nil, labelsPath: String? = nil,
                                                        featureNames: [String]? = nil, targetName: String? = nil,
+                                                       rows rowRange: Range<Int>? = nil,
                                                        as _: Scalar.Type = Scalar.self) throws -> Dataset<Scalar> {
         let array = try read(path, as: Scalar.self)
+        // Only rows `rowRange` (one rank's share in a distributed run): a view of the mapped
+        // file, so other ranks' rows are never read.
+        func local(_ matrix: Matrix<Scalar>) throws -> Matrix<Scalar> {
+            guard let rowRange else { return matrix }
+            guard rowRange.lowerBound >= 0, rowRange.upperBound <= matrix.rows else {
+                throw DescentError.shapeMismatch("\(path) has \(matrix.rows) rows; rows \(rowRange) were asked for")
+            }
+            return matrix.rowBlock(rowRange)
+        }
         guard array.shape.count == 1 || array.shape.count == 2 else {
             throw DescentError.invalidData(InputLocation(file: path), reason: "expected a 1-D or 2-D array, found shape \(array.shape)")
         }
@@ -334,14 +344,16 @@ public enum NPY {
             guard labels.shape[0] == features.rows else {
                 throw DescentError.shapeMismatch("\(path) has \(features.rows) rows but \(labelsPath) has \(labels.shape[0]) labels")
             }
-            return Dataset(features: features, targets: labels.vector,
+            let localFeatures = try local(features)
+            let targetRows = rowRange ?? 0..<labels.shape[0]
+            return Dataset(features: localFeatures, targets: Vector(storage: labels.storage, offset: targetRows.lowerBound, count: targetRows.count),
                            featureNames: try names(featureNames, count: features.columns, path: path),
                            targetName: targetName ?? "y", source: path)
         }
         guard array.shape.count == 2, array.shape[1] >= 2 else {
             throw DescentError.invalidData(InputLocation(file: path), reason: "expected a 2-D array of features then target (at least 2 columns), found shape \(array.shape); pass --labels for separate targets")
         }
-        let all = array.matrix
+        let all = try local(array.matrix)
         let columns = all.columns
         let index = targetIndex ?? (columns - 1)
         let resolved = index < 0 ? columns + index : index
