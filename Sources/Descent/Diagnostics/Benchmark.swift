@@ -114,20 +114,25 @@ public enum KernelBenchmark {
         let bias = S(0.25)
 
         // Every buffer is allocated once, here, outside the timed regions.
-        let workspace = GradientWorkspace<S>(featureCount: d)
+        let workspace = GradientWorkspace<S>(featureCount: d, threads: threads)
         var fusedGradient = Vector<S>(zeros: d)
         var residual = Vector<S>(zeros: n)
         var naiveGradient = Vector<S>(zeros: d)
         let readPartials = AlignedStorage<Double>(zeroedCount: threads * 8)  // a cache line per thread
         var sink = 0.0
 
-        progress?("Gram set-up (syrk + gemv over X)")
-        var gram = GramSums<S>(features: x, targets: y)
+        progress?("Gram set-up (centred syrk pass over X)")
+        // The trainer's Gram path (`--gradient gram`): statistics once, then its per-epoch call.
+        var gram = MeanSquaredErrorStatistics(features: x, targets: y, threads: threads)
         var gramSetupSamples: [Double] = []
         for _ in 0..<min(options.repeats, 3) {
-            gramSetupSamples.append(seconds { gram = GramSums(features: x, targets: y) })
+            gramSetupSamples.append(seconds { gram = MeanSquaredErrorStatistics(features: x, targets: y, threads: threads) })
         }
-        var gramGradient = Vector<S>(zeros: d)
+        var gramParameters = Vector<S>(zeros: d + 1)
+        for j in 0..<d { gramParameters[j] = weights[j] }
+        gramParameters[d] = bias
+        var gramGradient = Vector<S>(zeros: d + 1)
+        let gramScratch = AlignedStorage<Double>(zeroedCount: 3 * (d + 1))
 
         func fused() {
             let result = meanSquaredErrorGradient(features: x, targets: y, weights: weights, bias: bias,
@@ -147,7 +152,9 @@ public enum KernelBenchmark {
             sink += Double(naiveGradient[0])
         }
         func gramEpoch() {
-            sink += Double(gram.lossAndGradient(weights: weights, bias: bias, weightsGradient: &gramGradient).loss)
+            sink += gramGradient.withUnsafeMutableBufferPointer { g in
+                gramLossAndGradient(gram, gramParameters.baseAddress, l2: 0, gradient: g.baseAddress!, scratch: gramScratch.pointer).loss
+            }
         }
         func readPass() {
             sink += x.withUnsafeBufferPointer { streamingSum($0, threads: threads, partials: readPartials.pointer) }
@@ -219,51 +226,6 @@ public enum KernelBenchmark {
 }
 
 // MARK: - Kernels measured here
-
-/// The sufficient statistics of full-batch MSE: with G = XᵀX, c = Xᵀy, s = Xᵀ1, the loss and
-/// gradient at (w, b) need O(d²) work instead of a pass over X:
-///   n·loss = wᵀGw + 2b·sᵀw − 2cᵀw + n·b² − 2b·Σy + yᵀy
-///   ∇w = (2/n)(Gw + b·s − c),   ∂b = (2/n)(sᵀw + n·b − Σy).
-/// (Used here to time a Gram-path epoch; cancellation makes the loss less accurate than
-/// the fused kernel's when the residual is small relative to y.)
-struct GramSums<S: BLASScalar> {
-    let n: Int
-    let gram: Matrix<S>
-    let crossTargets: Vector<S>
-    let columnSums: Vector<S>
-    let targetSum: Double
-    let targetSquares: Double
-    let product: AlignedStorage<S>
-
-    init(features x: Matrix<S>, targets y: Vector<S>) {
-        n = x.rows
-        gram = x.gram()
-        crossTargets = x.transposeMultiplied(by: y)
-        columnSums = x.transposeMultiplied(by: Vector(repeating: 1, count: x.rows))
-        targetSum = Double(y.sum)
-        targetSquares = Double(y.dot(y))
-        product = AlignedStorage(zeroedCount: x.columns)
-    }
-
-    func lossAndGradient(weights w: Vector<S>, bias b: S, weightsGradient: inout Vector<S>) -> (loss: S, biasGradient: S) {
-        let d = w.count
-        let gw = product.pointer
-        // Gw with the full symmetric matrix (gram() fills both triangles).
-        BLAS.gemv(.none, rows: d, columns: d, alpha: 1, gram.baseAddress, lda: d, w.baseAddress, 1, beta: 0, gw, 1)
-        let wGw = Double(BLAS.dot(d, w.baseAddress, 1, gw, 1))
-        let sw = Double(columnSums.dot(w)), cw = Double(crossTargets.dot(w))
-        let bb = Double(b), count = Double(n)
-        let loss = (wGw + 2 * bb * sw - 2 * cw + count * bb * bb - 2 * bb * targetSum + targetSquares) / count
-        let scale = 2 / S(n)
-        weightsGradient.withUnsafeMutableBufferPointer { g in
-            BLAS.copy(d, gw, 1, g.baseAddress!, 1)
-            BLAS.axpy(d, b, columnSums.baseAddress, 1, g.baseAddress!, 1)
-            BLAS.axpy(d, -1, crossTargets.baseAddress, 1, g.baseAddress!, 1)
-            BLAS.scal(d, scale, g.baseAddress!, 1)
-        }
-        return (S(loss), S(2 * (sw + count * bb - targetSum) / count))
-    }
-}
 
 /// r ← r + c elementwise.
 @_specialize(where S == Float)

@@ -178,7 +178,7 @@ public struct Trainer<Scalar: BLASScalar>: Sendable {
                                 MiniBatchKernel.shuffleAndGather(
                                     x: train.features.baseAddress, y: train.targets.baseAddress, rows: n, columns: d,
                                     order: order.baseAddress!, generator: &generator,
-                                    features: shuffledFeatures.pointer, targets: shuffledTargets.pointer)
+                                    features: shuffledFeatures.pointer, targets: shuffledTargets.pointer, threads: threads)
                                 return MiniBatchKernel.epoch(
                                     x: shuffledFeatures.pointer, y: shuffledTargets.pointer, rows: n, columns: d,
                                     batchSize: batchSize, parameters: p.baseAddress!, gradient: g.baseAddress!,
