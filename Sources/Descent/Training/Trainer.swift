@@ -80,6 +80,9 @@ public struct Trainer<Scalar: BLASScalar>: Sendable {
         }
         let method = config.gradient.resolved(rows: n, features: d, epochs: config.epochs,
                                               validationRows: valid?.rowCount ?? 0, fullBatch: !miniBatch)
+        // The clock includes the Gram path's one-time statistics pass: it is part of the training.
+        let clock = ContinuousClock()
+        let start = clock.now
         // The Gram path: the statistics of the training (and validation) rows once, then O(d²) an epoch.
         let statistics = method == .gram ? MeanSquaredErrorStatistics(features: train.features, targets: train.targets, threads: threads) : nil
         let validationStatistics = method == .gram ? valid.map {
@@ -145,8 +148,6 @@ public struct Trainer<Scalar: BLASScalar>: Sendable {
         var bestMonitored = Double.infinity, epochsWithoutImprovement = 0
         var plateauBest = Double.infinity, plateauWait = 0
         var epochsRun = 0
-        let clock = ContinuousClock()
-        let start = clock.now
 
         for epoch in 1...config.epochs {
             epochsRun = epoch
