@@ -117,3 +117,13 @@ csv-speed: release
 
 clean:
 	rm -rf .build .build-fuzz .build-asan .build-tsan Benchmarks/.build
+
+# Issue 8, item 4: `descent solve --distributed` over TCP across three simulated hosts (network
+# namespaces with hostnames node1..node3 on a private bridge, one rank each, a hostfile, an rsh
+# agent in place of ssh), checked against a single-process run. Needs root; cleans up after itself.
+CLUSTER_APT_PACKAGES = iproute2 python3 $(MPI_APT_PACKAGES)
+.PHONY: test-cluster
+test-cluster:
+	$(call apt_install,$(APT_PACKAGES) $(CLUSTER_APT_PACKAGES))
+	DESCENT_MPI=1 $(SWIFT) build -c release --scratch-path .build-cluster
+	bash scripts/test_cluster.sh
