@@ -24,7 +24,13 @@ struct TrainCommand: ParsableCommand {
     @Option(help: ArgumentHelp("Save the trained model (original units) as JSON to PATH.", valueName: "PATH"))
     var save: String?
 
+    @Option(help: ArgumentHelp("Write SVG figures into DIR: the loss curve (log scale, training and validation) and, for one feature, the data with the fitted line.", valueName: "DIR"))
+    var plot: String?
+
     @OptionGroup var output: OutputOptions
+
+    @Flag(help: "Under `mpirun -np K` (a build with DESCENT_MPI=1): each rank reads only its rows; full-batch gradients are reduced across ranks every epoch; rank 0 prints and saves.")
+    var distributed = false
 
     func run() throws {
         try training.precision.dispatch { try run($0) }
@@ -32,12 +38,18 @@ struct TrainCommand: ParsableCommand {
 
     private func run<S: BLASScalar>(_: S.Type) throws {
         let configuration = try training.configuration(seed: data.seed)
-        let loaded = try data.load(S.self)
+        let communicator = try makeCommunicator(distributed: distributed)
+        defer { finishCommunicator(communicator) }
+        let loaded = try data.loadRows(S.self, communicator: communicator).data
         let dataset = loaded.dataset
         let trainer = try Trainer<S>(configuration)
-        let bar = ProgressBar(enabled: !output.quiet && isatty(2) != 0)
-        let result = try trainer.train(dataset) { bar.update($0) }
+        let bar = ProgressBar(enabled: !output.quiet && isatty(2) != 0 && communicator.isRoot)
+        let result = try trainer.train(dataset, communicator: communicator) { bar.update($0) }
         bar.finish()
+        guard communicator.isRoot else { return }
+        if let plot {
+            _ = try FigureDirectory.write(trainingFigures(result, dataset: dataset), into: plot)
+        }
 
         if output.json {
             print(json(result, dataset: dataset, loaded: loaded).rendered)
@@ -163,4 +175,24 @@ private func shortNumber(_ value: Double) -> String {
 /// Seconds with a unit that reads well.
 private func formatSeconds(_ seconds: Double) -> String {
     seconds < 1 ? "\((seconds * 1e5).rounded() / 100) ms" : "\((seconds * 1000).rounded() / 1000) s"
+}
+
+/// `--plot` figures of a training run: the loss curve and, for one feature, the fit in
+/// original units.
+func trainingFigures<S: BLASScalar>(_ result: TrainingResult<S>, dataset: Dataset<S>) -> [(name: String, svg: String)] {
+    var figures: [(name: String, svg: String)] = [
+        ("loss.svg", SVGPlot.lossCurve(training: result.history.trainLoss,
+                                       validation: result.history.validationLoss.isEmpty ? nil : result.history.validationLoss,
+                                       title: "Loss per epoch on \(dataset.source)")),
+    ]
+    if dataset.featureCount == 1 {
+        // At most 5000 points: the picture is the same, the file stays small.
+        let stride = max(1, dataset.rowCount / 5000)
+        let rows = Swift.stride(from: 0, to: dataset.rowCount, by: stride)
+        figures.append(("fit.svg", SVGPlot.fit(
+            x: rows.map { Double(dataset.features[$0, 0]) }, y: rows.map { Double(dataset.targets[$0]) },
+            slope: Double(result.model.weights[0]), intercept: Double(result.model.bias),
+            xLabel: dataset.featureNames[0], yLabel: dataset.targetName, title: "Data and the fitted line")))
+    }
+    return figures
 }

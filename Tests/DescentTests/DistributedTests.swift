@@ -22,7 +22,7 @@ private func numbers(_ key: String, in json: String) -> [Double] {
     return rest.split(separator: ",").compactMap { Double($0.trimmingCharacters(in: .whitespaces)) }
 }
 
-@Suite("Distributed: solve under mpirun equals one process", .serialized, .enabled(if: mpiBuild, "needs OpenMPI and a build with DESCENT_MPI=1 (make test does both)"))
+@Suite("Distributed: solve and train under mpirun equal one process", .serialized, .enabled(if: mpiBuild, "needs OpenMPI and a build with DESCENT_MPI=1 (make test does both)"))
 struct DistributedTests {
     /// Runs `mpirun -np ranks descent arguments…` and returns rank 0's standard output.
     private func mpi(_ ranks: Int, _ arguments: [String]) throws -> String {
@@ -78,6 +78,21 @@ struct DistributedTests {
         let reference = try LeastSquaresSolver.solve(problem.dataset)
         let json = try mpi(ranks, ["solve", "--data", path, "--distributed", "--json"])
         expectSameSolution(json, reference, rows: 5_003, ranks: ranks)
+    }
+
+    @Test("full-batch training with gradients reduced across ranks follows the single-process run", arguments: [2, 3])
+    func train(ranks: Int) throws {
+        let arguments = ["train", "--data", "synthetic", "--rows", "9001", "--features", "3", "--seed", "5",
+                         "--normalize", "standardize", "--lr", "0.3", "--epochs", "150", "--json"]
+        let single = try DescentCLI.run(arguments, timeout: 120)
+        #expect(single.status == 0, "\(single)")
+        let json = try mpi(ranks, arguments + ["--distributed"])
+        #expect(json.split(separator: "\n").count == 1, "only rank 0 prints, once: \(json)")
+        let want = numbers("weights", in: single.stdout) + numbers("bias", in: single.stdout)
+        let got = numbers("weights", in: json) + numbers("bias", in: json)
+        #expect(got.count == 4 && want.count == 4)
+        // Same iterates up to rounding: the sums are grouped by rank instead of by block.
+        for (a, b) in zip(got, want) { #expect(abs(a - b) <= 1e-12 * max(1, abs(b)), "\(ranks) ranks: \(a) vs \(b)") }
     }
 
     @Test("QR and SVD are refused under --distributed with a usage error")

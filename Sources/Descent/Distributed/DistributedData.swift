@@ -28,3 +28,45 @@ public enum DistributedData {
         return Dataset(features: x, targets: y, source: "synthetic")
     }
 }
+
+extension DistributedData {
+    /// The normalizer of the whole data set from this rank's rows: for `standardize`, the
+    /// column means and standard deviations come from the ranks' moments merged in rank
+    /// order (Chan's update), so every rank normalizes with the same numbers, which equal
+    /// the single-process ones up to rounding.
+    public static func normalizer<S: BLASScalar>(_ kind: NormalizationKind, localFeatures: Matrix<S>,
+                                                 communicator: any Communicator) throws -> Normalizer {
+        guard case .standardize = kind, communicator.size > 1 else {
+            return try Normalizer.fit(kind, to: localFeatures)
+        }
+        let d = localFeatures.columns
+        // Moments of the features alone: a zero target column keeps the shared pass.
+        let local = RowPasses.moments(Dataset(features: localFeatures, targets: Vector(zeros: localFeatures.rows)))
+        let p = d + 1
+        let merged = try local.merged(over: communicator)
+        let n = Double(max(merged.count, 1))
+        let deviations = (0..<d).map { j -> Double in
+            let sd = (merged.comoments[j * p + j] / n).squareRoot()
+            return sd > 0 && sd.isFinite ? sd : 1
+        }
+        return Normalizer(kind: kind, offsets: Array(merged.means.prefix(d)), scales: deviations)
+    }
+}
+
+extension CentredMoments {
+    /// Every rank's moments merged in rank order (one `allGather` of `[count, means,
+    /// comoments]`), the same on every rank.
+    func merged(over communicator: any Communicator) throws -> CentredMoments {
+        guard communicator.size > 1 else { return self }
+        let p = dimension
+        var merged = CentredMoments(dimension: p)
+        for part in try communicator.allGather([Double(count)] + means + comoments) {
+            var piece = CentredMoments(dimension: p)
+            piece.count = Int(part[0])
+            piece.means = Array(part[1...p])
+            piece.comoments = Array(part[(p + 1)...])
+            merged.merge(piece)
+        }
+        return merged
+    }
+}

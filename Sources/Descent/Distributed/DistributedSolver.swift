@@ -22,19 +22,9 @@ extension LeastSquaresSolver {
         guard l2.isFinite, l2 >= 0 else {
             throw DescentError.invalidParameter(name: "l2", value: "\(l2)", expected: "a finite number >= 0")
         }
-        let d = dataset.featureCount, p = d + 1
+        let d = dataset.featureCount
         let local = RowPasses.moments(dataset)
-        // One message per rank: [count, means (p), comoments (p × p)].
-        let message = [Double(local.count)] + local.means + local.comoments
-        let gathered = try communicator.allGather(message)
-        var merged = CentredMoments(dimension: p)
-        for part in gathered {
-            var piece = CentredMoments(dimension: p)
-            piece.count = Int(part[0])
-            piece.means = Array(part[1...p])
-            piece.comoments = Array(part[(p + 1)...])
-            merged.merge(piece)
-        }
+        let merged = try local.merged(over: communicator)
         guard merged.count == totalRows, merged.count > 0 else {
             throw DescentError.shapeMismatch("the ranks hold \(merged.count) rows together, expected \(totalRows)")
         }

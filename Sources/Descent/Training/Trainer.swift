@@ -30,8 +30,26 @@ public struct Trainer<Scalar: BLASScalar>: Sendable {
     @_specialize(where Scalar == Float)
     @_specialize(where Scalar == Double)
     public func train(_ dataset: Dataset<Scalar>, validation explicitValidation: Dataset<Scalar>? = nil,
+                      communicator: any Communicator = SingleProcessCommunicator(),
                       progress: ((TrainingProgress) -> Void)? = nil) throws -> TrainingResult<Scalar> {
         let config = configuration
+        // Data-parallel full-batch training: `dataset` is this rank's rows; each epoch the
+        // ranks' gradient and loss sums are reduced in rank order, so every rank takes the
+        // same step (see `Distributed/`).
+        let distributed = communicator.size > 1
+        if distributed {
+            if config.validationFraction > 0 || explicitValidation != nil {
+                throw DescentError.invalidParameter(name: "--validation-fraction", value: "\(config.validationFraction)",
+                                                    expected: "0 with --distributed (validation splits are not distributed yet)")
+            }
+            if let batch = config.batchSize, batch < dataset.rowCount {
+                throw DescentError.invalidParameter(name: "--batch-size", value: "\(batch)",
+                                                    expected: "full batch with --distributed (mini-batches are not distributed yet)")
+            }
+            if config.gradient == .gram {
+                throw DescentError.invalidParameter(name: "--gradient", value: "gram", expected: "fused or auto with --distributed")
+            }
+        }
         var trainingRows = dataset
         var validationRows = explicitValidation
         if validationRows == nil, config.validationFraction > 0 {
@@ -47,7 +65,9 @@ public struct Trainer<Scalar: BLASScalar>: Sendable {
                          "Trainer.train: training data has \(trainingRows.featureCount) features, validation data \(validationRows.featureCount)")
         }
         // Normalization is fitted on the training rows only, so validation stays unseen.
-        let normalizer = try Normalizer.fit(config.normalization, to: trainingRows.features)
+        let normalizer = distributed
+            ? try DistributedData.normalizer(config.normalization, localFeatures: trainingRows.features, communicator: communicator)
+            : try Normalizer.fit(config.normalization, to: trainingRows.features)
         let train = normalizer.transform(trainingRows)
         let valid = validationRows.map { normalizer.transform($0) }
         let (n, d) = (train.rowCount, train.featureCount)
@@ -78,8 +98,22 @@ public struct Trainer<Scalar: BLASScalar>: Sendable {
             throw DescentError.invalidParameter(name: "gradient", value: "gram with batch size \(batchSize) of \(n) rows",
                                                 expected: "full batch (the Gram path needs every row per step); use fused")
         }
-        let method = config.gradient.resolved(rows: n, features: d, epochs: config.epochs,
-                                              validationRows: valid?.rowCount ?? 0, fullBatch: !miniBatch)
+        let method = distributed ? .fused : config.gradient.resolved(rows: n, features: d, epochs: config.epochs,
+                                                                     validationRows: valid?.rowCount ?? 0, fullBatch: !miniBatch)
+        let totalRows = distributed ? Int(try communicator.allReduceSum([Double(n)])[0]) : n
+        /// Turns this rank's mean loss and gradient into the global ones: Σ nᵣ·valueᵣ / n over
+        /// ranks (the L2 term, the same on every rank, passes through unchanged).
+        func reduceOverRanks(_ localLoss: Double) throws -> Double {
+            guard distributed else { return localLoss }
+            let weight = Double(n)
+            var message = [weight * localLoss]
+            gradient.withUnsafeBufferPointer { g in for value in g { message.append(weight * Double(value)) } }
+            let total = try communicator.allReduceSum(message)
+            gradient.withUnsafeMutableBufferPointer { g in
+                for j in 0..<g.count { g[j] = Scalar(total[j + 1] / Double(totalRows)) }
+            }
+            return total[0] / Double(totalRows)
+        }
         // The clock includes the Gram path's one-time statistics pass: it is part of the training.
         let clock = ContinuousClock()
         let start = clock.now
@@ -159,7 +193,7 @@ public struct Trainer<Scalar: BLASScalar>: Sendable {
             var stop = false
 
             if !miniBatch {
-                trainLoss = lossAndGradient(train.features.baseAddress, train.targets.baseAddress, rows: n)
+                trainLoss = try reduceOverRanks(lossAndGradient(train.features.baseAddress, train.targets.baseAddress, rows: n))
                 gradientNorm = Double(gradient.norm)
                 if epoch == 1 { firstLoss = trainLoss }
                 if !trainLoss.isFinite || trainLoss > config.divergenceFactor * firstLoss {
@@ -212,7 +246,7 @@ public struct Trainer<Scalar: BLASScalar>: Sendable {
             if let progress {
                 progress(TrainingProgress(epoch: epoch, totalEpochs: config.epochs, trainLoss: trainLoss,
                                           validationLoss: validationLoss, learningRate: learningRate,
-                                          elapsedSeconds: seconds(clock.now - start), rowsProcessed: epoch * n))
+                                          elapsedSeconds: seconds(clock.now - start), rowsProcessed: epoch * totalRows))
             }
             if status == .diverged { divergedEpoch = epoch }
             if stop { break }
@@ -267,7 +301,9 @@ public struct Trainer<Scalar: BLASScalar>: Sendable {
         return TrainingResult(
             model: normalizer.originalModel(from: trainedModel), trainedModel: trainedModel, normalizer: normalizer,
             history: history, status: status, divergence: report, epochs: epochsRun,
-            trainLoss: loss(on: train, statistics: statistics),
+            trainLoss: distributed
+                ? try communicator.allReduceSum([Double(n) * loss(on: train)])[0] / Double(totalRows)
+                : loss(on: train, statistics: statistics),
             validationLoss: valid.map { loss(on: $0, statistics: validationStatistics) },
             optimizer: optimizer, seconds: elapsed, gradientMethod: method)
     }
