@@ -327,7 +327,7 @@ def main():
     log("OPENBLAS_CORETYPE={}".format(env["OPENBLAS_CORETYPE"]))
     if not HAVE_TORCH:
         log("PyTorch is not installed: its columns are left empty "
-            "(pip install torch --index-url https://download.pytorch.org/whl/cpu to add them)")
+            "(pip install torch, from PyPI, to add them; make bench-peers tries)")
 
     samples = {"descent": [], "numpy": {"epoch": [], "read_gemv": [], "read_sum": [], "lstsq": [], "normal": []},
                "torch": {"epoch": []}, "numpy_minibatch": {}, "torch_minibatch": {}}
