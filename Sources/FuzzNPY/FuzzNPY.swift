@@ -5,7 +5,7 @@ import Descent
 import Glibc
 
 /// The scratch file this process reuses for every input.
-nonisolated(unsafe) let fuzzPath = "/dev/shm/descent-fuzz-npy-\(getpid()).npy"
+let fuzzPath = "/dev/shm/descent-fuzz-npy-\(getpid()).npy"
 
 /// Writes `size` bytes to `path` (whole, or nothing on failure).
 func writeInput(_ data: UnsafePointer<UInt8>, _ size: Int, to path: String) -> Bool {
