@@ -107,9 +107,6 @@ let badCorpusDirectory: String = URL(fileURLWithPath: #filePath).deletingLastPat
 let badCorpusFiles: [String] = ((try? FileManager.default.contentsOfDirectory(atPath: badCorpusDirectory)) ?? [])
     .filter { $0.hasSuffix(".csv") || $0.hasSuffix(".npy") }.sorted()
 
-/// Corpus files the engine rejects with the file named but no line, column or byte offset.
-let badCorpusWithoutPosition: Set<String> = ["one_d.npy", "three_d.npy", "one_column.npy", "zero_rows.npy"]
-
 /// Corpus files that crash the process (known bugs, reported). The deeply nested .npy
 /// header overflowed the stack until commit 00c9130 capped the nesting.
 let badCorpusCrashing: Set<String> = []
@@ -142,13 +139,7 @@ struct BadInputCLITests {
             }
             DescentCLI.expectCleanFailure(run, code: 1, mentions: [name])
             let line = run.stderrLines.first.map(String.init) ?? ""
-            if badCorpusWithoutPosition.contains(name) {
-                withKnownIssue("bug: shape errors after the header name the file but no byte offset (NPY.loadDataset)") {
-                    #expect(mentionsPosition(line, file: name), "no line/column/byte offset: \(line)")
-                }
-            } else {
-                #expect(mentionsPosition(line, file: name), "\(command): no line/column/byte offset: \(line)")
-            }
+            #expect(mentionsPosition(line, file: name), "\(command): no line/column/byte offset: \(line)")
         }
     }
 

@@ -117,6 +117,7 @@ struct TrainerOptimizerTests {
         #expect(name { _ = try Adam<Float>(learningRate: 0.1, beta1: 1) } == "beta1")
         #expect(name { _ = try Adam<Float>(learningRate: 0.1, beta2: -0.1) } == "beta2")
         #expect(name { _ = try Adam<Float>(learningRate: 0.1, epsilon: -1) } == "epsilon")
-        #expect(name { _ = try SGD<Double>(learningRate: 0) } == nil)
+        // Issue 7: a learning rate <= 0 is refused (it never learns).
+        #expect(name { _ = try SGD<Double>(learningRate: 0) } == "learning rate")
     }
 }

@@ -315,6 +315,12 @@ public enum NPY {
                                                        rows rowRange: Range<Int>? = nil,
                                                        as _: Scalar.Type = Scalar.self) throws -> Dataset<Scalar> {
         let array = try read(path, as: Scalar.self)
+        // Shape errors point at the header's dictionary, where the shape is written: byte 10
+        // (version 1.0) or 12 (2.0 and 3.0, whose length field is 4 bytes).
+        func headerLocation(_ file: String) -> InputLocation {
+            let version = (try? readHeader(file).majorVersion) ?? 1
+            return InputLocation(file: file, byteOffset: version >= 2 ? 12 : 10)
+        }
         // Only rows `rowRange` (one rank's share in a distributed run): a view of the mapped
         // file, so other ranks' rows are never read.
         func local(_ matrix: Matrix<Scalar>) throws -> Matrix<Scalar> {
@@ -325,12 +331,12 @@ public enum NPY {
             return matrix.rowBlock(rowRange)
         }
         guard array.shape.count == 1 || array.shape.count == 2 else {
-            throw DescentError.invalidData(InputLocation(file: path), reason: "expected a 1-D or 2-D array, found shape \(array.shape)")
+            throw DescentError.invalidData(headerLocation(path), reason: "expected a 1-D or 2-D array, found shape \(array.shape)")
         }
         // An empty array has no samples; its other extent is unchecked by the file size
         // (0 × 2⁶² is 0 bytes), so it must not size anything (issue 7, found by FuzzNPY).
         guard array.storage.count > 0 else {
-            throw DescentError.invalidData(InputLocation(file: path), reason: "the array is empty (shape \(array.shape)): no samples")
+            throw DescentError.invalidData(headerLocation(path), reason: "the array is empty (shape \(array.shape)): no samples")
         }
         if let labelsPath {
             if targetIndex != nil {
@@ -338,7 +344,7 @@ public enum NPY {
             }
             let labels = try read(labelsPath, as: Scalar.self)
             guard labels.shape.count == 1 || (labels.shape.count == 2 && labels.shape[1] == 1) else {
-                throw DescentError.invalidData(InputLocation(file: labelsPath), reason: "labels must be 1-D (or n × 1), found shape \(labels.shape)")
+                throw DescentError.invalidData(headerLocation(labelsPath), reason: "labels must be 1-D (or n × 1), found shape \(labels.shape)")
             }
             let features = array.matrix
             guard labels.shape[0] == features.rows else {
@@ -351,7 +357,7 @@ public enum NPY {
                            targetName: targetName ?? "y", source: path)
         }
         guard array.shape.count == 2, array.shape[1] >= 2 else {
-            throw DescentError.invalidData(InputLocation(file: path), reason: "expected a 2-D array of features then target (at least 2 columns), found shape \(array.shape); pass --labels for separate targets")
+            throw DescentError.invalidData(headerLocation(path), reason: "expected a 2-D array of features then target (at least 2 columns), found shape \(array.shape); pass --labels for separate targets")
         }
         let all = try local(array.matrix)
         let columns = all.columns

@@ -70,14 +70,18 @@ public struct Normalizer: Sendable, Equatable {
             let n = features.rows
             var means = [Double](repeating: 0, count: d)
             var squares = [Double](repeating: 0, count: d)
+            var largest = [Double](repeating: 0, count: d)
             features.withUnsafeBufferPointer { x in
                 // Two passes (mean, then squared deviations) in Double: no cancellation.
                 for i in 0..<n { for j in 0..<d { means[j] += Double(x[i * d + j]) } }
                 for j in 0..<d { means[j] /= Double(Swift.max(n, 1)) }
-                for i in 0..<n { for j in 0..<d { let v = Double(x[i * d + j]) - means[j]; squares[j] += v * v } }
+                // Deviations are divided by the column's largest one before squaring, so
+                // features near 1e200 do not overflow the sum of squares.
+                for i in 0..<n { for j in 0..<d { largest[j] = Swift.max(largest[j], abs(Double(x[i * d + j]) - means[j])) } }
+                for i in 0..<n { for j in 0..<d where largest[j] > 0 { let v = (Double(x[i * d + j]) - means[j]) / largest[j]; squares[j] += v * v } }
             }
-            let deviations = squares.map { s -> Double in
-                let sd = (s / Double(Swift.max(n, 1))).squareRoot()
+            let deviations = (0..<d).map { j -> Double in
+                let sd = largest[j] * (squares[j] / Double(Swift.max(n, 1))).squareRoot()
                 return sd > 0 && sd.isFinite ? sd : 1
             }
             return Normalizer(kind: kind, offsets: means, scales: deviations)

@@ -18,10 +18,11 @@ public protocol Optimizer<Scalar>: Codable, Sendable {
     func validate() throws
 }
 
-/// Checks a learning rate: finite and ≥ 0 (PyTorch's rule).
+/// Checks a learning rate: finite and > 0 (PyTorch allows 0, but a rate of 0 never learns:
+/// it is always a mistake on the command line).
 func validateLearningRate(_ value: Double, name: String = "learning rate") throws {
-    guard value.isFinite, value >= 0 else {
-        throw DescentError.invalidParameter(name: name, value: "\(value)", expected: "a finite number >= 0")
+    guard value.isFinite, value > 0 else {
+        throw DescentError.invalidParameter(name: name, value: "\(value)", expected: "a finite number > 0")
     }
 }
 
