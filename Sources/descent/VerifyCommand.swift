@@ -20,6 +20,9 @@ struct VerifyCommand: ParsableCommand {
     @Option(help: "The closed-form method: auto, normal, qr or svd.")
     var method: MethodChoice = .auto
 
+    @Option(help: ArgumentHelp("Write SVG figures into DIR: the loss curve and, for one feature, the data with the fitted line.", valueName: "DIR"))
+    var plot: String?
+
     @OptionGroup var output: OutputOptions
 
     func validate() throws {
@@ -51,6 +54,9 @@ struct VerifyCommand: ParsableCommand {
         let start = clock.now
         let verification = try Verification<S>.run(dataset, configuration: configuration, tolerance: tolerance, method: method.method)
         let seconds = SolverFormatting.seconds(clock.now - start)
+        if let plot {
+            _ = try FigureDirectory.write(trainingFigures(verification.training, dataset: dataset), into: plot)
+        }
         if output.json {
             print(json(verification, dataset: dataset, configuration: configuration, seconds: seconds).rendered)
             if !verification.agrees {
