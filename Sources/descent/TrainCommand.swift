@@ -32,6 +32,15 @@ struct TrainCommand: ParsableCommand {
     @Flag(help: "Under `mpirun -np K` (a build with DESCENT_MPI=1): each rank reads only its rows; full-batch gradients are reduced across ranks every epoch; rank 0 prints and saves.")
     var distributed = false
 
+    @Option(help: ArgumentHelp("Save a checkpoint to PATH every --checkpoint-every epochs and when interrupted (Ctrl-C), atomically.", valueName: "PATH"))
+    var checkpoint: String?
+
+    @Option(help: ArgumentHelp("Epochs between checkpoints.", valueName: "N"))
+    var checkpointEvery: Int = 100
+
+    @Option(help: ArgumentHelp("Continue the run saved in this checkpoint (same data and options; --epochs may grow). The result equals an uninterrupted run.", valueName: "PATH"))
+    var resume: String?
+
     func run() throws {
         try training.precision.dispatch { try run($0) }
     }
@@ -44,8 +53,20 @@ struct TrainCommand: ParsableCommand {
         let dataset = loaded.dataset
         let trainer = try Trainer<S>(configuration)
         let bar = ProgressBar(enabled: !output.quiet && isatty(2) != 0 && communicator.isRoot)
-        let result = try trainer.train(dataset, communicator: communicator) { bar.update($0) }
+        if distributed && (checkpoint != nil || resume != nil) {
+            throw ValidationError("--checkpoint and --resume are not available with --distributed")
+        }
+        let policy = try checkpoint.map { try CheckpointPolicy(path: $0, every: checkpointEvery) }
+        let resumed = try resume.map { try TrainingCheckpoint<S>.read(from: $0) }
+        Interruption.install()
+        let result = try trainer.train(dataset, communicator: communicator, checkpoint: policy, resume: resumed,
+                                       progress: { bar.update($0) }, shouldStop: { Interruption.requested })
         bar.finish()
+        if result.status == .interrupted {
+            let saved = checkpoint.map { "; checkpoint saved to \($0): continue with --resume \($0)" } ?? "; pass --checkpoint PATH to be able to resume"
+            printError("interrupted after epoch \(result.epochs)\(saved)")
+            throw ExitCode(130)
+        }
         guard communicator.isRoot else { return }
         if let plot {
             _ = try FigureDirectory.write(trainingFigures(result, dataset: dataset), into: plot)
@@ -106,7 +127,8 @@ struct TrainCommand: ParsableCommand {
         let status: String
         switch result.status {
         case .converged: status = "converged (gradient norm below \(configuration.gradientTolerance))"
-        case .maxEpochs: status = "ran all epochs"
+        case .maxEpochs: status = "ran all \(configuration.epochs) epochs"
+        case .interrupted: status = "interrupted (Ctrl-C)"
         case .earlyStopped: status = "stopped early (validation loss stopped improving)"
         case .diverged: status = "diverged at epoch \(result.divergedAtEpoch ?? 0)"
         }

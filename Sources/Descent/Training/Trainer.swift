@@ -31,7 +31,9 @@ public struct Trainer<Scalar: BLASScalar>: Sendable {
     @_specialize(where Scalar == Double)
     public func train(_ dataset: Dataset<Scalar>, validation explicitValidation: Dataset<Scalar>? = nil,
                       communicator: any Communicator = SingleProcessCommunicator(),
-                      progress: ((TrainingProgress) -> Void)? = nil) throws -> TrainingResult<Scalar> {
+                      checkpoint: CheckpointPolicy? = nil, resume: TrainingCheckpoint<Scalar>? = nil,
+                      progress: ((TrainingProgress) -> Void)? = nil,
+                      shouldStop: (() -> Bool)? = nil) throws -> TrainingResult<Scalar> {
         let config = configuration
         // Data-parallel full-batch training: `dataset` is this rank's rows; each epoch the
         // ranks' gradient and loss sums are reduced in rank order, so every rank takes the
@@ -182,8 +184,53 @@ public struct Trainer<Scalar: BLASScalar>: Sendable {
         var bestMonitored = Double.infinity, epochsWithoutImprovement = 0
         var plateauBest = Double.infinity, plateauWait = 0
         var epochsRun = 0
+        var startEpoch = 0
+        if let resume {
+            // Continue a checkpointed run: the same data and configuration, every piece of state back.
+            let location = InputLocation(file: "checkpoint")
+            guard resume.rows == n, resume.features == d else {
+                throw DescentError.invalidData(location, reason: "the checkpoint was taken on \(resume.rows) × \(resume.features) training rows, this run has \(n) × \(d): resume on the same data")
+            }
+            guard resume.configuration == TrainingCheckpoint<Scalar>.fingerprint(config) else {
+                throw DescentError.invalidData(location, reason: "the checkpoint was taken with other training options (only --epochs may change): \(resume.configuration)")
+            }
+            guard resume.parameters.count == d + 1, resume.bestParameters.count == (earlyStopping ? d + 1 : 0),
+                  resume.order.count == order.count, resume.generatorState.count == 4 else {
+                throw DescentError.invalidData(location, reason: "the checkpoint's state does not fit this run")
+            }
+            guard let restored: any Optimizer<Scalar> = resume.sgd ?? resume.adam else {
+                throw DescentError.invalidData(location, reason: "the checkpoint holds no optimizer state")
+            }
+            optimizer = restored
+            stepper = ParameterStepper(optimizer, count: d + 1)
+            parameters = Vector(resume.parameters)
+            if earlyStopping { bestParameters = Vector(resume.bestParameters) }
+            learningRate = resume.learningRate
+            firstLoss = resume.firstLoss
+            bestMonitored = resume.bestMonitored
+            epochsWithoutImprovement = resume.epochsWithoutImprovement
+            plateauBest = resume.plateauBest
+            plateauWait = resume.plateauWait
+            history = resume.history
+            generator.stateWords = resume.generatorState
+            order = resume.order
+            startEpoch = resume.epochsCompleted
+            epochsRun = startEpoch
+        }
+        func saveCheckpoint(epoch: Int, to path: String) throws {
+            var current = optimizer
+            stepper.store(into: &current)
+            try TrainingCheckpoint<Scalar>(
+                rows: n, features: d, configuration: TrainingCheckpoint<Scalar>.fingerprint(config), epochsCompleted: epoch,
+                parameters: parameters.array, sgd: current as? SGD<Scalar>, adam: current as? Adam<Scalar>,
+                learningRate: learningRate, firstLoss: firstLoss, bestMonitored: bestMonitored,
+                epochsWithoutImprovement: epochsWithoutImprovement, bestParameters: bestParameters.array,
+                plateauBest: plateauBest, plateauWait: plateauWait, history: history,
+                generatorState: generator.stateWords, order: order
+            ).write(to: path)
+        }
 
-        for epoch in 1...config.epochs {
+        for epoch in stride(from: startEpoch + 1, through: config.epochs, by: 1) {
             epochsRun = epoch
             stepper.setLearningRate(learningRate)
             if earlyStopping { epochStart.assign(from: parameters) }
@@ -284,6 +331,15 @@ public struct Trainer<Scalar: BLASScalar>: Sendable {
                         plateauWait = 0
                     }
                 }
+            }
+            // Checkpoints at the end of an epoch, and on an interruption (Ctrl-C).
+            let interrupted = shouldStop?() ?? false
+            if let checkpoint, interrupted || epoch % checkpoint.every == 0 {
+                try saveCheckpoint(epoch: epoch, to: checkpoint.path)
+            }
+            if interrupted {
+                status = .interrupted
+                break
             }
         }
 

@@ -8,6 +8,8 @@ public enum TrainingStatus: String, Sendable, Equatable, Codable {
     case earlyStopped = "early_stopped"
     /// The divergence guard stopped the run (see ``DivergenceReport``).
     case diverged
+    /// The caller asked the run to stop (Ctrl-C); a checkpoint can resume it.
+    case interrupted
 }
 
 /// The per-epoch record of a run. Entry `k` belongs to epoch `k + 1`.
