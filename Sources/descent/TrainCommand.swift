@@ -95,21 +95,8 @@ struct TrainCommand: ParsableCommand {
     }
 
     private func json<S: BLASScalar>(_ result: TrainingResult<S>, dataset: Dataset<S>, loaded: LoadedData<S>) -> JSONValue {
-        var members: [(String, JSONValue)] = [
-            ("weights", .scalars(result.model.weights.array)),
-            ("bias", .scalar(result.model.bias)),
-        ]
-        if !result.normalizer.isIdentity {
-            members.append(("scaled", .object([("weights", .scalars(result.trainedModel.weights.array)), ("bias", .scalar(result.trainedModel.bias))])))
-        }
+        var members = trainingResultMembers(result, dataset: dataset)
         members += [
-            ("train_loss", .scalar(result.trainLoss)),
-            ("validation_loss", .optional(result.validationLoss)),
-            ("epochs", .integer(result.epochs)),
-            ("status", .string(result.status.rawValue)),
-            ("diverged_at_epoch", result.divergedAtEpoch.map { .integer($0) } ?? .null),
-            ("feature_names", .array(dataset.featureNames.map { .string($0) })),
-            ("precision", .string(S.precisionName)),
             ("seconds", .scalar(result.seconds)),
             ("seconds_per_epoch", .scalar(result.seconds / Double(max(result.epochs, 1)))),
             ("gradient", .string(result.gradientMethod.rawValue)),
@@ -217,4 +204,27 @@ func trainingFigures<S: BLASScalar>(_ result: TrainingResult<S>, dataset: Datase
             xLabel: dataset.featureNames[0], yLabel: dataset.targetName, title: "Data and the fitted line")))
     }
     return figures
+}
+
+/// The JSON members `train --json` and `verify --json` (its `gradient_descent` object) share:
+/// the model in original units (and in the trained space when normalized), losses, epochs,
+/// status, feature names and precision.
+func trainingResultMembers<S: BLASScalar>(_ result: TrainingResult<S>, dataset: Dataset<S>) -> [(String, JSONValue)] {
+    var members: [(String, JSONValue)] = [
+        ("weights", .scalars(result.model.weights.array)),
+        ("bias", .scalar(result.model.bias)),
+    ]
+    if !result.normalizer.isIdentity {
+        members.append(("scaled", .object([("weights", .scalars(result.trainedModel.weights.array)), ("bias", .scalar(result.trainedModel.bias))])))
+    }
+    members += [
+        ("train_loss", .scalar(result.trainLoss)),
+        ("validation_loss", .optional(result.validationLoss)),
+        ("epochs", .integer(result.epochs)),
+        ("status", .string(result.status.rawValue)),
+        ("diverged_at_epoch", result.divergedAtEpoch.map { .integer($0) } ?? .null),
+        ("feature_names", .array(dataset.featureNames.map { .string($0) })),
+        ("precision", .string(S.precisionName)),
+    ]
+    return members
 }

@@ -71,21 +71,8 @@ struct VerifyCommand: ParsableCommand {
 
     private func json<S: BLASScalar>(_ v: Verification<S>, dataset: Dataset<S>, configuration: TrainingConfiguration, seconds: Double) -> JSONValue {
         let result = v.training
-        var descent: [(String, JSONValue)] = [
-            ("weights", .scalars(result.model.weights.array)),
-            ("bias", .scalar(result.model.bias)),
-        ]
-        if !result.normalizer.isIdentity {
-            descent.append(("scaled", .object([("weights", .scalars(result.trainedModel.weights.array)), ("bias", .scalar(result.trainedModel.bias))])))
-        }
+        var descent = trainingResultMembers(result, dataset: dataset)
         descent += [
-            ("train_loss", .scalar(result.trainLoss)),
-            ("validation_loss", .optional(result.validationLoss)),
-            ("epochs", .integer(result.epochs)),
-            ("status", .string(result.status.rawValue)),
-            ("diverged_at_epoch", result.divergedAtEpoch.map { .integer($0) } ?? .null),
-            ("feature_names", .array(dataset.featureNames.map { .string($0) })),
-            ("precision", .string(S.precisionName)),
             ("optimizer", .string(configuration.optimizer.name)),
             ("learning_rate", .scalar(configuration.learningRate)),
             ("normalize", .string(configuration.normalization.description)),
