@@ -9,7 +9,7 @@ TEST_APT_PACKAGES = librsvg2-bin libopenmpi-dev openmpi-bin
 MPI_APT_PACKAGES  = libopenmpi-dev openmpi-bin
 RELEASE_BIN  = .build/release/descent
 
-.PHONY: setup setup-test build release run test test-unit mpi bench bench-kernels bench-peers bench-solver csv-speed clean fuzz fuzz-build fuzz-smoke sanitize sanitize-address sanitize-thread sanitize-smoke
+.PHONY: setup setup-test build release run test test-unit mpi bench bench-kernels bench-peers bench-solver csv-speed scaling-plot clean fuzz fuzz-build fuzz-smoke sanitize sanitize-address sanitize-thread sanitize-smoke
 
 # Installs the missing Debian packages without a prompt (apt-get update first, once).
 define apt_install
@@ -114,6 +114,11 @@ bench-solver: release
 csv-speed: release
 	@python3 -c "import pandas" 2>/dev/null || pip install -q pandas || echo "pandas could not be installed"
 	python3 scripts/csv_speed.py
+
+# Epoch time against rows x features (docs/scaling.svg, docs/scaling.json): linear scaling
+# and the distance to one read of X, measured in the same process.
+scaling-plot: release
+	python3 scripts/scaling_plot.py
 
 clean:
 	rm -rf .build .build-fuzz .build-asan .build-tsan Benchmarks/.build
