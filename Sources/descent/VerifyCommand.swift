@@ -44,6 +44,11 @@ struct VerifyCommand: ParsableCommand {
     }
 
     private func run<S: BLASScalar>(_: S.Type) throws {
+        if distributed && method.method != .auto && method.method != .normal {
+            // Refused under any number of ranks, before MPI starts, like `solve --distributed`.
+            throw DescentError.invalidParameter(name: "--method", value: method.method.rawValue,
+                                                expected: "auto or normal with --distributed (QR and SVD need every row on one process)")
+        }
         let communicator = try makeCommunicator(distributed: distributed)
         defer { finishCommunicator(communicator) }
         let (loaded, totalRows) = try data.loadRows(S.self, communicator: communicator)
