@@ -22,6 +22,13 @@ public struct Trainer<Scalar: BLASScalar>: Sendable {
     /// - Parameters:
     ///   - validation: held-out rows; when nil and the configuration has a validation
     ///     fraction, ``Split/trainValidation(_:validationFraction:seed:)`` makes them.
+    ///   - communicator: with more than one rank, `dataset` is this rank's block of the global
+    ///     rows (blocks in rank order) and the run is data-parallel: the validation split is
+    ///     the single-process rule on global row indices, every loss and gradient is reduced
+    ///     in rank order, and each global mini-batch (the single-process shuffle of the global
+    ///     training rows) is shared out by the rows each rank holds; every rank returns the
+    ///     same result, equal to the single-process run to rounding (the sums are grouped by
+    ///     rank). Not with explicit `validation` rows or ``GradientMethod/gram``.
     ///   - progress: called after every epoch.
     /// - Returns: the result; a divergence is a result with status ``TrainingStatus/diverged``
     ///   and a ``DivergenceReport``, not an error.
