@@ -29,7 +29,7 @@ struct TrainCommand: ParsableCommand {
 
     @OptionGroup var output: OutputOptions
 
-    @Flag(help: "Under `mpirun -np K` (a build with DESCENT_MPI=1): each rank reads only its rows; full-batch gradients are reduced across ranks every epoch; rank 0 prints and saves.")
+    @Flag(help: "Under `mpirun -np K` (a build with DESCENT_MPI=1): each rank reads only its rows; gradients and losses are reduced across ranks (full batch every epoch, mini-batch every global batch, the validation split on global rows), equal to one process to rounding; rank 0 prints and saves.")
     var distributed = false
 
     @Option(help: ArgumentHelp("Save a checkpoint to PATH every --checkpoint-every epochs and when interrupted (Ctrl-C), atomically.", valueName: "PATH"))
@@ -49,7 +49,7 @@ struct TrainCommand: ParsableCommand {
         let configuration = try training.configuration(seed: data.seed)
         let communicator = try makeCommunicator(distributed: distributed)
         defer { finishCommunicator(communicator) }
-        let loaded = try data.loadRows(S.self, communicator: communicator).data
+        let (loaded, totalRows) = try data.loadRows(S.self, communicator: communicator)
         let dataset = loaded.dataset
         let trainer = try Trainer<S>(configuration)
         let bar = ProgressBar(enabled: !output.quiet && isatty(2) != 0 && communicator.isRoot)
@@ -67,7 +67,12 @@ struct TrainCommand: ParsableCommand {
             printError("interrupted after epoch \(result.epochs)\(saved)")
             throw ExitCode(130)
         }
-        guard communicator.isRoot else { return }
+        guard communicator.isRoot else {
+            if result.divergence != nil { throw ExitCode(3) }
+            return
+        }
+        // Rank 0 reports the whole data set's shape (its fit figure shows its own rows).
+        let source = distributed ? "\(dataset.source) (\(communicator.size) ranks)" : dataset.source
         if let plot {
             _ = try FigureDirectory.write(trainingFigures(result, dataset: dataset), into: plot)
         }
@@ -75,7 +80,7 @@ struct TrainCommand: ParsableCommand {
         if output.json {
             print(json(result, dataset: dataset, loaded: loaded).rendered)
         } else {
-            print(text(result, dataset: dataset, loaded: loaded))
+            print(text(result, dataset: dataset, loaded: loaded, source: source, rows: totalRows))
         }
         if let divergence = result.divergence {
             throw DescentError.numericalFailure(divergence.description)
@@ -107,9 +112,9 @@ struct TrainCommand: ParsableCommand {
         return .object(members)
     }
 
-    private func text<S: BLASScalar>(_ result: TrainingResult<S>, dataset: Dataset<S>, loaded: LoadedData<S>) -> String {
+    private func text<S: BLASScalar>(_ result: TrainingResult<S>, dataset: Dataset<S>, loaded: LoadedData<S>, source: String, rows: Int) -> String {
         let configuration = training
-        var lines = ["gradient descent on \(dataset.source): \(dataset.rowCount) rows × \(dataset.featureCount) features, \(S.precisionName), "
+        var lines = ["gradient descent on \(source): \(rows) rows × \(dataset.featureCount) features, \(S.precisionName), "
             + "\(configuration.optimizer.rawValue) lr \(configuration.learningRate), normalize \(configuration.normalize.kind)"]
         let status: String
         switch result.status {

@@ -25,6 +25,9 @@ struct VerifyCommand: ParsableCommand {
 
     @OptionGroup var output: OutputOptions
 
+    @Flag(help: "Under `mpirun -np K` (a build with DESCENT_MPI=1): each rank reads only its rows and every pass over the data (normalization, spectrum, training, closed form, comparison) is reduced across ranks; equals one process to rounding; --method auto or normal only; rank 0 prints.")
+    var distributed = false
+
     func validate() throws {
         if let tolerance, !(tolerance > 0 && tolerance.isFinite) {
             throw ValidationError("--tolerance must be a finite number > 0, got \(tolerance)")
@@ -41,7 +44,15 @@ struct VerifyCommand: ParsableCommand {
     }
 
     private func run<S: BLASScalar>(_: S.Type) throws {
-        let dataset = try data.load(S.self).dataset
+        if distributed && method.method != .auto && method.method != .normal {
+            // Refused under any number of ranks, before MPI starts, like `solve --distributed`.
+            throw DescentError.invalidParameter(name: "--method", value: method.method.rawValue,
+                                                expected: "auto or normal with --distributed (QR and SVD need every row on one process)")
+        }
+        let communicator = try makeCommunicator(distributed: distributed)
+        defer { finishCommunicator(communicator) }
+        let (loaded, totalRows) = try data.loadRows(S.self, communicator: communicator)
+        var dataset = loaded.dataset
         let tolerance = self.tolerance ?? Verification<S>.defaultTolerance
         let base = try training.configuration(seed: data.seed)
         let configuration = try Verification<S>.convergentConfiguration(
@@ -49,27 +60,35 @@ struct VerifyCommand: ParsableCommand {
             learningRate: given("--lr") ? base.learningRate : nil,
             epochs: given("--epochs") ? base.epochs : nil,
             normalization: given("--normalize") ? base.normalization : nil,
-            gradientTolerance: given("--gradient-tolerance") ? base.gradientTolerance : nil)
+            gradientTolerance: given("--gradient-tolerance") ? base.gradientTolerance : nil, communicator: communicator)
         let clock = ContinuousClock()
         let start = clock.now
-        let verification = try Verification<S>.run(dataset, configuration: configuration, tolerance: tolerance, method: method.method)
+        let verification = try Verification<S>.run(dataset, configuration: configuration, tolerance: tolerance,
+                                                    method: method.method, communicator: communicator)
         let seconds = SolverFormatting.seconds(clock.now - start)
+        // Every rank computed the same verification; rank 0 reports it for the whole data set.
+        guard communicator.isRoot else {
+            if !verification.agrees { throw ExitCode(3) }
+            return
+        }
+        if distributed { dataset.source += " (\(communicator.size) ranks)" }
         if let plot {
+            // Distributed: the fit figure shows rank 0's rows.
             _ = try FigureDirectory.write(trainingFigures(verification.training, dataset: dataset), into: plot)
         }
         if output.json {
-            print(json(verification, dataset: dataset, configuration: configuration, seconds: seconds).rendered)
+            print(json(verification, dataset: dataset, configuration: configuration, seconds: seconds, rows: totalRows).rendered)
             if !verification.agrees {
                 printError("error: \(verification.explanation)")
                 throw ExitCode(3)
             }
             return
         }
-        print(text(verification, dataset: dataset, configuration: configuration))
+        print(text(verification, dataset: dataset, configuration: configuration, rows: totalRows))
         if !verification.agrees { throw DescentError.numericalFailure(verification.explanation) }
     }
 
-    private func json<S: BLASScalar>(_ v: Verification<S>, dataset: Dataset<S>, configuration: TrainingConfiguration, seconds: Double) -> JSONValue {
+    private func json<S: BLASScalar>(_ v: Verification<S>, dataset: Dataset<S>, configuration: TrainingConfiguration, seconds: Double, rows: Int) -> JSONValue {
         let result = v.training
         var descent = trainingResultMembers(result, dataset: dataset)
         descent += [
@@ -82,7 +101,7 @@ struct VerifyCommand: ParsableCommand {
         ]
         return .object([
             ("gradient_descent", .object(descent)),
-            ("closed_form", solutionJSON(v.closedForm, dataset: dataset, seconds: max(0, seconds - result.seconds))),
+            ("closed_form", solutionJSON(v.closedForm, dataset: dataset, seconds: max(0, seconds - result.seconds), rows: rows)),
             ("parameter_relative_error", .scalar(v.parameterRelativeError)),
             ("loss_relative_gap", .scalar(v.lossRelativeGap)),
             ("gradient_norm", .scalar(v.gradientNorm)),
@@ -94,9 +113,9 @@ struct VerifyCommand: ParsableCommand {
         ])
     }
 
-    private func text<S: BLASScalar>(_ v: Verification<S>, dataset: Dataset<S>, configuration: TrainingConfiguration) -> String {
+    private func text<S: BLASScalar>(_ v: Verification<S>, dataset: Dataset<S>, configuration: TrainingConfiguration, rows: Int) -> String {
         let result = v.training
-        var lines = ["verify on \(dataset.source): \(dataset.rowCount) rows × \(dataset.featureCount) features, \(S.precisionName)"]
+        var lines = ["verify on \(dataset.source): \(rows) rows × \(dataset.featureCount) features, \(S.precisionName)"]
         lines.append("  gradient descent: \(configuration.optimizer.name), lr \(configuration.learningRate), normalize \(configuration.normalization), "
             + "\(result.epochs) of at most \(configuration.epochs) epochs, \(result.status.rawValue) in \(SolverFormatting.duration(result.seconds))")
         lines.append("  closed form: \(v.closedForm.method.rawValue), rank \(v.closedForm.rank), condition number \(SolverFormatting.number(v.closedForm.conditionNumber))")

@@ -29,21 +29,37 @@ public struct HessianSpectrum: Sendable, Equatable {
     /// from the Gram matrix (`syrk`) and the column sums (`gemv`), then solved by `dsyevd` in
     /// Double whatever the data's precision. The cost is O(n·d²) + O(d³): fine for thousands
     /// of features, not for millions (power iteration would be the tool there).
-    public static func of<S: BLASScalar>(_ dataset: Dataset<S>, l2: Double = 0) throws -> HessianSpectrum {
-        let (n, d) = (dataset.rowCount, dataset.featureCount)
+    ///
+    /// Distributed (`communicator.size > 1`, `dataset` this rank's rows): each rank forms its
+    /// Gram matrix and column sums, and the `d² + d + 1` numbers are summed over ranks in rank
+    /// order, so every rank gets the same spectrum, equal to the single-process one to rounding.
+    public static func of<S: BLASScalar>(_ dataset: Dataset<S>, l2: Double = 0,
+                                         communicator: any Communicator = SingleProcessCommunicator()) throws -> HessianSpectrum {
+        let d = dataset.featureCount
         let order = d + 1
+        // [Gram (d × d, row-major), column sums (d), n], summed over ranks.
+        var sums = [Double](repeating: 0, count: d * d + d + 1)
+        if dataset.rowCount > 0 {
+            let gram = dataset.features.gram()
+            let columnSums = dataset.features.transposeMultiplied(by: Vector(repeating: 1, count: dataset.rowCount))
+            for i in 0..<d {
+                for j in 0..<d { sums[i * d + j] = Double(gram[i, j]) }
+                sums[d * d + i] = Double(columnSums[i])
+            }
+            sums[d * d + d] = Double(dataset.rowCount)
+        }
+        if communicator.size > 1 { sums = try communicator.allReduceSum(sums) }
+        let n = sums[d * d + d]
         guard n > 0 else { return HessianSpectrum(largest: 2 * l2, smallest: 0) }
-        let gram = dataset.features.gram()
-        let columnSums = dataset.features.transposeMultiplied(by: Vector(repeating: 1, count: n))
-        let factor = 2 / Double(n)
+        let factor = 2 / n
         var hessian = [Double](repeating: 0, count: order * order)
         for i in 0..<d {
-            for j in 0..<d { hessian[i * order + j] = factor * Double(gram[i, j]) }
+            for j in 0..<d { hessian[i * order + j] = factor * sums[i * d + j] }
             hessian[i * order + i] += 2 * l2
-            hessian[i * order + d] = factor * Double(columnSums[i])
-            hessian[d * order + i] = factor * Double(columnSums[i])
+            hessian[i * order + d] = factor * sums[d * d + i]
+            hessian[d * order + i] = factor * sums[d * d + i]
         }
-        hessian[d * order + d] = factor * Double(n)
+        hessian[d * order + d] = factor * n
         var eigenvalues = [Double](repeating: 0, count: order)
         try hessian.withUnsafeMutableBufferPointer { a in
             try eigenvalues.withUnsafeMutableBufferPointer { w in

@@ -22,6 +22,13 @@ public struct Trainer<Scalar: BLASScalar>: Sendable {
     /// - Parameters:
     ///   - validation: held-out rows; when nil and the configuration has a validation
     ///     fraction, ``Split/trainValidation(_:validationFraction:seed:)`` makes them.
+    ///   - communicator: with more than one rank, `dataset` is this rank's block of the global
+    ///     rows (blocks in rank order) and the run is data-parallel: the validation split is
+    ///     the single-process rule on global row indices, every loss and gradient is reduced
+    ///     in rank order, and each global mini-batch (the single-process shuffle of the global
+    ///     training rows) is shared out by the rows each rank holds; every rank returns the
+    ///     same result, equal to the single-process run to rounding (the sums are grouped by
+    ///     rank). Not with explicit `validation` rows or ``GradientMethod/gram``.
     ///   - progress: called after every epoch.
     /// - Returns: the result; a divergence is a result with status ``TrainingStatus/diverged``
     ///   and a ``DivergenceReport``, not an error.
@@ -35,31 +42,30 @@ public struct Trainer<Scalar: BLASScalar>: Sendable {
                       progress: ((TrainingProgress) -> Void)? = nil,
                       shouldStop: (() -> Bool)? = nil) throws -> TrainingResult<Scalar> {
         let config = configuration
-        // Data-parallel full-batch training: `dataset` is this rank's rows; each epoch the
-        // ranks' gradient and loss sums are reduced in rank order, so every rank takes the
-        // same step (see `Distributed/`).
+        // Data-parallel training: `dataset` is this rank's rows; the split is defined on global
+        // row indices, every loss and gradient is reduced across ranks in rank order, and
+        // mini-batches are global batches shared out by row (see `Distributed/`).
         let distributed = communicator.size > 1
+        var trainingRows = dataset
+        var validationRows = explicitValidation
+        var rowMap: TrainingRowMap?
         if distributed {
-            if config.validationFraction > 0 || explicitValidation != nil {
-                throw DescentError.invalidParameter(name: "--validation-fraction", value: "\(config.validationFraction)",
-                                                    expected: "0 with --distributed (validation splits are not distributed yet)")
-            }
-            if let batch = config.batchSize, batch < dataset.rowCount {
-                throw DescentError.invalidParameter(name: "--batch-size", value: "\(batch)",
-                                                    expected: "full batch with --distributed (mini-batches are not distributed yet)")
+            if explicitValidation != nil {
+                throw DescentError.invalidParameter(name: "validation", value: "explicit validation rows",
+                                                    expected: "a validation fraction with a distributed communicator (the split is defined on global rows)")
             }
             if config.gradient == .gram {
                 throw DescentError.invalidParameter(name: "--gradient", value: "gram", expected: "fused or auto with --distributed")
             }
-        }
-        var trainingRows = dataset
-        var validationRows = explicitValidation
-        if validationRows == nil, config.validationFraction > 0 {
+            let local = try DistributedRows(localRows: dataset.rowCount, communicator: communicator)
+                .split(dataset, validationFraction: config.validationFraction, seed: config.seed)
+            (trainingRows, validationRows, rowMap) = (local.train, local.validation, local.map)
+        } else if validationRows == nil, config.validationFraction > 0 {
             let split = try Split.trainValidation(dataset, validationFraction: config.validationFraction, seed: config.seed)
             trainingRows = split.train
             validationRows = split.validation
         }
-        guard trainingRows.rowCount >= 1 else {
+        guard (rowMap?.count ?? trainingRows.rowCount) >= 1 else {
             throw DescentError.invalidData(InputLocation(file: dataset.source), reason: "there are no training rows")
         }
         if let validationRows {
@@ -94,15 +100,17 @@ public struct Trainer<Scalar: BLASScalar>: Sendable {
         if blasThreads != 1 { BLAS.threadCount = 1 }
         defer { if blasThreads != 1 { BLAS.threadCount = blasThreads } }
 
-        let batchSize = Swift.min(config.batchSize ?? n, n)
-        let miniBatch = batchSize < n
+        // Batches are of the global training rows (this rank's `n` when not distributed).
+        let globalRows = rowMap?.count ?? n
+        let batchSize = Swift.min(config.batchSize ?? globalRows, globalRows)
+        let miniBatch = batchSize < globalRows
         if config.gradient == .gram && miniBatch {
             throw DescentError.invalidParameter(name: "gradient", value: "gram with batch size \(batchSize) of \(n) rows",
                                                 expected: "full batch (the Gram path needs every row per step); use fused")
         }
         let method = distributed ? .fused : config.gradient.resolved(rows: n, features: d, epochs: config.epochs,
                                                                      validationRows: valid?.rowCount ?? 0, fullBatch: !miniBatch)
-        let totalRows = distributed ? Int(try communicator.allReduceSum([Double(n)])[0]) : n
+        let totalRows = globalRows
         /// Turns this rank's mean loss and gradient into the global ones: Σ nᵣ·valueᵣ / n over
         /// ranks (the L2 term, the same on every rank, passes through unchanged).
         func reduceOverRanks(_ localLoss: Double) throws -> Double {
@@ -127,10 +135,11 @@ public struct Trainer<Scalar: BLASScalar>: Sendable {
         let doubleScratch = AlignedStorage<Double>(zeroedCount: method == .gram ? 3 * (d + 1) : 0)
         // Mini-batches: one shuffled copy of the rows per run, refilled every epoch, so each
         // batch is a contiguous block, never a per-step allocation.
-        var order = miniBatch ? Array(0..<n) : []
+        // Distributed: the order of every global training index, no copy of the rows.
+        var order = miniBatch ? Array(0..<globalRows) : []
         var generator = SeededGenerator(seed: config.seed &+ 0x9E37_79B9_7F4A_7C15)
-        let shuffledFeatures = AlignedStorage<Scalar>(uninitializedCount: miniBatch ? n * d : 0)
-        let shuffledTargets = AlignedStorage<Scalar>(uninitializedCount: miniBatch ? n : 0)
+        let shuffledFeatures = AlignedStorage<Scalar>(uninitializedCount: miniBatch && !distributed ? n * d : 0)
+        let shuffledTargets = AlignedStorage<Scalar>(uninitializedCount: miniBatch && !distributed ? n : 0)
         var meanGradient = Vector<Scalar>(zeros: miniBatch ? d + 1 : 0)
         let earlyStopping = config.earlyStoppingPatience != nil
         var epochStart = Vector<Scalar>(zeros: earlyStopping ? d + 1 : 0)
@@ -164,6 +173,30 @@ public struct Trainer<Scalar: BLASScalar>: Sendable {
                 return Double(MeanSquaredErrorKernel.loss(x: data.features.baseAddress, y: data.targets.baseAddress,
                                                           rows: data.rowCount, columns: d, weights: p.baseAddress!,
                                                           bias: p[d], l2: l2, workspace: workspace))
+            }
+        }
+        /// `loss(on:)` over every rank's rows of the same role (training or validation): Σ nᵣ·lossᵣ / Σ nᵣ.
+        func reducedLoss(on data: Dataset<Scalar>, statistics: MeanSquaredErrorStatistics? = nil) throws -> Double {
+            guard distributed else { return loss(on: data, statistics: statistics) }
+            let rows = Double(data.rowCount)
+            let total = try communicator.allReduceSum([rows * loss(on: data), rows])
+            return total[0] / total[1]
+        }
+        /// A distributed mini-batch epoch (`Distributed/DistributedMiniBatch.swift`); returns Σ m × batch loss.
+        func distributedMiniBatchEpoch() throws -> Double {
+            guard let rowMap else { preconditionFailure("a distributed run has a row map") }
+            return try order.withUnsafeMutableBufferPointer { order in
+                try parameters.withUnsafeMutableBufferPointer { p in
+                    try gradient.withUnsafeMutableBufferPointer { g in
+                        try meanGradient.withUnsafeMutableBufferPointer { mean in
+                            try DistributedMiniBatch.epoch(
+                                x: train.features.baseAddress, y: train.targets.baseAddress, columns: d, rows: rowMap,
+                                order: order.baseAddress!, generator: &generator, batchSize: batchSize,
+                                parameters: p.baseAddress!, gradient: g.baseAddress!, meanGradient: mean.baseAddress!,
+                                l2: l2, stepper: &stepper, communicator: communicator)
+                        }
+                    }
+                }
             }
         }
         func step() {
@@ -234,7 +267,7 @@ public struct Trainer<Scalar: BLASScalar>: Sendable {
             epochsRun = epoch
             stepper.setLearningRate(learningRate)
             if earlyStopping { epochStart.assign(from: parameters) }
-            let validationLoss = valid.map { loss(on: $0, statistics: validationStatistics) }
+            let validationLoss = try valid.map { try reducedLoss(on: $0, statistics: validationStatistics) }
             var trainLoss: Double
             var gradientNorm: Double
             var stop = false
@@ -253,7 +286,7 @@ public struct Trainer<Scalar: BLASScalar>: Sendable {
                     step()
                 }
             } else {
-                let total = order.withUnsafeMutableBufferPointer { order in
+                let total = distributed ? try distributedMiniBatchEpoch() : order.withUnsafeMutableBufferPointer { order in
                     parameters.withUnsafeMutableBufferPointer { p in
                         gradient.withUnsafeMutableBufferPointer { g in
                             meanGradient.withUnsafeMutableBufferPointer { mean in
@@ -269,7 +302,7 @@ public struct Trainer<Scalar: BLASScalar>: Sendable {
                         }
                     }
                 }
-                trainLoss = total / Double(n)
+                trainLoss = total / Double(globalRows)
                 gradientNorm = Double(meanGradient.norm)
                 if epoch == 1 { firstLoss = trainLoss }
                 if !trainLoss.isFinite || trainLoss > config.divergenceFactor * firstLoss {
@@ -347,7 +380,7 @@ public struct Trainer<Scalar: BLASScalar>: Sendable {
         stepper.store(into: &optimizer)
         var report: DivergenceReport?
         if let divergedEpoch {
-            let spectrum = try? HessianSpectrum.of(train, l2: config.l2)
+            let spectrum = try? HessianSpectrum.of(train, l2: config.l2, communicator: communicator)
             report = DivergenceReport(
                 epoch: divergedEpoch, lastLoss: history.trainLoss.last ?? .nan, learningRate: history.learningRate.last ?? learningRate,
                 largestEigenvalue: spectrum?.largest ?? .nan, largestStableLearningRate: spectrum?.largestStableLearningRate ?? .nan,
@@ -357,10 +390,8 @@ public struct Trainer<Scalar: BLASScalar>: Sendable {
         return TrainingResult(
             model: normalizer.originalModel(from: trainedModel), trainedModel: trainedModel, normalizer: normalizer,
             history: history, status: status, divergence: report, epochs: epochsRun,
-            trainLoss: distributed
-                ? try communicator.allReduceSum([Double(n) * loss(on: train)])[0] / Double(totalRows)
-                : loss(on: train, statistics: statistics),
-            validationLoss: valid.map { loss(on: $0, statistics: validationStatistics) },
+            trainLoss: try reducedLoss(on: train, statistics: statistics),
+            validationLoss: try valid.map { try reducedLoss(on: $0, statistics: validationStatistics) },
             optimizer: optimizer, seconds: elapsed, gradientMethod: method)
     }
 }
