@@ -130,7 +130,35 @@ struct TrainingOptions: ParsableArguments {
         configuration.seed = seed
         configuration.threads = threads
         configuration.gradient = gradient
-        try configuration.validate()
+        do {
+            try configuration.validate()
+        } catch DescentError.invalidParameter(let name, let value, let expected) {
+            // The engine names fields in words; a CLI user needs the flag they typed.
+            throw DescentError.invalidParameter(name: Self.flag(forEngineParameter: name), value: value, expected: expected)
+        }
         return configuration
+    }
+
+    /// The command-line flag for a ``TrainingConfiguration`` field as the engine names it in
+    /// ``DescentError/invalidParameter(name:value:expected:)`` ("batch size" → "--batch-size").
+    /// Names with no flag of their own are returned unchanged.
+    static func flag(forEngineParameter name: String) -> String {
+        switch name {
+        case "learning rate": return "--lr"
+        case "epochs": return "--epochs"
+        case "batch size": return "--batch-size"
+        case "momentum": return "--momentum"
+        case "validation fraction": return "--validation-fraction"
+        case "patience": return "--patience"
+        case "early stopping tolerance": return "--early-stopping-tolerance"
+        case "gradient tolerance": return "--gradient-tolerance"
+        case "l2": return "--l2"
+        case "threads": return "--threads"
+        case "normalization scale factor": return "--normalize"
+        case "step decay factor", "step decay period", "plateau factor", "plateau patience", "plateau threshold",
+             "minimum learning rate":
+            return "--schedule (\(name))"
+        default: return name
+        }
     }
 }
