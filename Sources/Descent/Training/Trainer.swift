@@ -3,8 +3,9 @@
 /// validation, early stopping, a convergence test and a divergence guard.
 ///
 /// Every epoch streams the training rows once through the fused kernel
-/// (`MeanSquaredErrorKernel`); all buffers (workspace, gradient, shuffled copy of the data for
-/// mini-batches) are allocated once per run, never per epoch or per step. The engine never
+/// (`MeanSquaredErrorKernel`); all buffers (workspace, gradient, the mini-batch row order)
+/// are allocated once per run, never per epoch or per step. Mini-batches read their rows in
+/// place through the shuffled order: the data is never copied for them. The engine never
 /// prints: progress goes to the callback of ``train(_:validation:progress:)``.
 public struct Trainer<Scalar: BLASScalar>: Sendable {
     /// The validated configuration.
@@ -125,12 +126,12 @@ public struct Trainer<Scalar: BLASScalar>: Sendable {
             MeanSquaredErrorStatistics(features: $0.features, targets: $0.targets, threads: threads)
         } : nil
         let doubleScratch = AlignedStorage<Double>(zeroedCount: method == .gram ? 3 * (d + 1) : 0)
-        // Mini-batches: one shuffled copy of the rows per run, refilled every epoch, so each
-        // batch is a contiguous block, never a per-step allocation.
-        var order = miniBatch ? Array(0..<n) : []
+        // Mini-batches: a row order (UInt32 indices when they fit) reshuffled every epoch; the
+        // batches read the rows in place through it. Batches too large for the direct loop
+        // are gathered into one small block (batch × (d + 1)) for BLAS.
+        var order = ShuffleOrder(count: miniBatch ? n : 0)
         var generator = SeededGenerator(seed: config.seed &+ 0x9E37_79B9_7F4A_7C15)
-        let shuffledFeatures = AlignedStorage<Scalar>(uninitializedCount: miniBatch ? n * d : 0)
-        let shuffledTargets = AlignedStorage<Scalar>(uninitializedCount: miniBatch ? n : 0)
+        let batchScratch = AlignedStorage<Scalar>(uninitializedCount: miniBatch ? MiniBatchKernel.scratchCount(batchSize: batchSize, columns: d) : 0)
         var meanGradient = Vector<Scalar>(zeros: miniBatch ? d + 1 : 0)
         let earlyStopping = config.earlyStoppingPatience != nil
         var epochStart = Vector<Scalar>(zeros: earlyStopping ? d + 1 : 0)
@@ -213,7 +214,7 @@ public struct Trainer<Scalar: BLASScalar>: Sendable {
             plateauWait = resume.plateauWait
             history = resume.history
             generator.stateWords = resume.generatorState
-            order = resume.order
+            order = ShuffleOrder(restoring: resume.order)
             startEpoch = resume.epochsCompleted
             epochsRun = startEpoch
         }
@@ -226,7 +227,7 @@ public struct Trainer<Scalar: BLASScalar>: Sendable {
                 learningRate: learningRate, firstLoss: firstLoss, bestMonitored: bestMonitored,
                 epochsWithoutImprovement: epochsWithoutImprovement, bestParameters: bestParameters.array,
                 plateauBest: plateauBest, plateauWait: plateauWait, history: history,
-                generatorState: generator.stateWords, order: order
+                generatorState: generator.stateWords, order: order.indices
             ).write(to: path)
         }
 
@@ -253,19 +254,14 @@ public struct Trainer<Scalar: BLASScalar>: Sendable {
                     step()
                 }
             } else {
-                let total = order.withUnsafeMutableBufferPointer { order in
-                    parameters.withUnsafeMutableBufferPointer { p in
-                        gradient.withUnsafeMutableBufferPointer { g in
-                            meanGradient.withUnsafeMutableBufferPointer { mean in
-                                MiniBatchKernel.shuffleAndGather(
-                                    x: train.features.baseAddress, y: train.targets.baseAddress, rows: n, columns: d,
-                                    order: order.baseAddress!, generator: &generator,
-                                    features: shuffledFeatures.pointer, targets: shuffledTargets.pointer, threads: threads)
-                                return MiniBatchKernel.epoch(
-                                    x: shuffledFeatures.pointer, y: shuffledTargets.pointer, rows: n, columns: d,
-                                    batchSize: batchSize, parameters: p.baseAddress!, gradient: g.baseAddress!,
-                                    meanGradient: mean.baseAddress!, l2: l2, stepper: &stepper, workspace: workspace)
-                            }
+                let total = parameters.withUnsafeMutableBufferPointer { p in
+                    gradient.withUnsafeMutableBufferPointer { g in
+                        meanGradient.withUnsafeMutableBufferPointer { mean in
+                            order.shuffledEpoch(
+                                x: train.features.baseAddress, y: train.targets.baseAddress, columns: d,
+                                batchSize: batchSize, generator: &generator, parameters: p.baseAddress!,
+                                gradient: g.baseAddress!, meanGradient: mean.baseAddress!,
+                                batchScratch: batchScratch.pointer, l2: l2, stepper: &stepper, workspace: workspace)
                         }
                     }
                 }
