@@ -10,6 +10,7 @@ copies nothing stays near 1.0x (the file, plus the runtime's ~25 MB); a copy of 
 Checked (exit status 1 when one exceeds --limit, default 1.1):
   * train, full batch           --data X.npy --labels Y.npy --epochs 3
   * train, mini-batch           --data X.npy --labels Y.npy --batch-size 32 --epochs 2
+  * train, mini-batch, standardized (rows are normalized as they are read)
   * solve                       --data X.npy --labels Y.npy
 
 Reported but not checked (known copies, see README "Peak memory"):
@@ -71,6 +72,9 @@ def main():
             ("train, full batch (--epochs 3)", [descent, "train"] + data + ["--epochs", "3", "--lr", "0.1"], size, True),
             ("train, mini-batch (--batch-size 32 --epochs 2)",
              [descent, "train"] + data + ["--batch-size", "32", "--epochs", "2", "--lr", "0.001"], size, True),
+            ("train, mini-batch, --normalize standardize",
+             [descent, "train"] + data + ["--batch-size", "32", "--epochs", "2", "--lr", "0.001", "--normalize", "standardize"],
+             size, True),
             ("solve (auto)", [descent, "solve"] + data, size, True),
         ]
         if not args.no_extra:

@@ -45,7 +45,7 @@ struct PeakMemoryTests {
         try #require(FileManager.default.attributesOfItem(atPath: path)[.size] as? Int)
     }
 
-    @Test("train (full batch, mini-batch) and solve: max RSS grows ≤ 1.1× the file (1 MB → 64 MB, features + labels files)")
+    @Test("train (full batch, mini-batch, mini-batch standardized) and solve: max RSS grows ≤ 1.1× the file (1 MB → 64 MB, features + labels files)")
     func residentGrowth() throws {
         let directory = makeTemporaryDirectory("descent-peak")
         defer { try? FileManager.default.removeItem(atPath: directory) }
@@ -60,6 +60,8 @@ struct PeakMemoryTests {
         let commands: [(String, [String])] = [
             ("train, full batch", ["train", "--epochs", "2", "--lr", "0.1", "--gradient", "fused"]),
             ("train, mini-batch 32", ["train", "--epochs", "1", "--lr", "0.001", "--batch-size", "32"]),
+            ("train, mini-batch 32, standardized", ["train", "--epochs", "1", "--lr", "0.001", "--batch-size", "32",
+                                                    "--normalize", "standardize"]),
             ("solve", ["solve"]),
         ]
         for (label, command) in commands {

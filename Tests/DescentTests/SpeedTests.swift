@@ -279,6 +279,32 @@ struct SpeedTests {
         }
     }
 
+    @Test("mini-batches normalize rows as they read them: the run equals one on a normalized copy, bit for bit (standardize, scale; direct and BLAS batches; final loss over several kernel tasks)",
+          arguments: trainerScalarTypes)
+    func rowNormalizedMiniBatch(_ type: any BLASScalar.Type) throws { try checkRowNormalized(type) }
+
+    func checkRowNormalized<S: BLASScalar>(_: S.Type) throws {
+        // 70 000 × 3: the final loss spans 3 tasks of the fused kernel (32 768 rows each).
+        for (n, d, batch, epochs) in [(300, 16, 1, 3), (300, 7, 32, 3), (20_000, 7, 10_000, 2), (70_000, 3, 64, 2)] {
+            let raw = offsetProblem(rows: n, features: d, seed: 5, as: S.self)
+            for kind in [NormalizationKind.standardize, .scale(0.1)] {
+                var configuration = TrainingConfiguration(optimizer: .sgd(momentum: 0.5), learningRate: 0.01, epochs: epochs,
+                                                          batchSize: batch, normalization: kind, seed: 3)
+                configuration.l2 = 0.01
+                let inPlace = try Trainer<S>(configuration).train(raw)
+                configuration.normalization = .none
+                let copy = try Normalizer.fit(kind, to: raw.features).transform(raw)
+                let reference = try Trainer<S>(configuration).train(copy)
+                let label = "n \(n) d \(d) batch \(batch) \(kind)"
+                #expect(inPlace.history.trainLoss == reference.history.trainLoss, "\(label)")
+                #expect(inPlace.history.gradientNorm == reference.history.gradientNorm, "\(label)")
+                #expect(inPlace.trainedModel == reference.trainedModel, "\(label)")
+                #expect(inPlace.trainLoss == reference.trainLoss, "\(label)")
+                #expect(inPlace.normalizer.kind == kind)
+            }
+        }
+    }
+
     @Test("configuration: threads < 1 and gram with mini-batches are errors; auto picks by work")
     func configuration() throws {
         var config = TrainingConfiguration()

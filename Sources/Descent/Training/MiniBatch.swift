@@ -44,14 +44,15 @@ struct ShuffleOrder: Sendable {
 
     /// Shuffles the order with `generator` (see ``MiniBatchKernel/shuffle(_:count:generator:)``)
     /// and runs one epoch of mini-batch steps through it (see
-    /// ``MiniBatchKernel/epoch(x:y:order:rows:columns:batchSize:parameters:gradient:meanGradient:batchScratch:l2:stepper:workspace:)``).
+    /// ``MiniBatchKernel/epoch(x:y:order:rows:columns:batchSize:parameters:gradient:meanGradient:batchScratch:normalization:l2:stepper:workspace:)``).
     /// - Returns: Σ over batches of m × the batch loss.
     @_specialize(where S == Float)
     @_specialize(where S == Double)
     mutating func shuffledEpoch<S: BLASScalar>(
         x: UnsafePointer<S>, y: UnsafePointer<S>, columns d: Int, batchSize: Int, generator: inout SeededGenerator,
         parameters: UnsafeMutablePointer<S>, gradient: UnsafeMutablePointer<S>, meanGradient: UnsafeMutablePointer<S>,
-        batchScratch: UnsafeMutablePointer<S>, l2: S, stepper: inout ParameterStepper<S>, workspace: GradientWorkspace<S>
+        batchScratch: UnsafeMutablePointer<S>, normalization: RowNormalization<S>? = nil, l2: S,
+        stepper: inout ParameterStepper<S>, workspace: GradientWorkspace<S>
     ) -> Double {
         // Take the array out of the enum while it is mutated, so it stays uniquely referenced
         // (no copy on write).
@@ -63,7 +64,7 @@ struct ShuffleOrder: Sendable {
                 return MiniBatchKernel.epoch(
                     x: x, y: y, order: UnsafePointer(order.baseAddress!), rows: order.count, columns: d, batchSize: batchSize,
                     parameters: parameters, gradient: gradient, meanGradient: meanGradient, batchScratch: batchScratch,
-                    l2: l2, stepper: &stepper, workspace: workspace)
+                    normalization: normalization, l2: l2, stepper: &stepper, workspace: workspace)
             }
         }
         switch taken {
@@ -99,11 +100,30 @@ struct ContiguousRows<Scalar: BLASScalar>: MiniBatchRows {
     func prefetch(_ k: Int) {}
 }
 
-/// The rows of the data in the order `order[0..<count]`, read in place: no shuffled copy.
+/// A feature normalization applied to each row as it is read, `x′ⱼ = (xⱼ − offsetⱼ) · multiplierⱼ`:
+/// the expression and precision of `Normalizer.transform` (from `Normalizer.rowTransform`), so
+/// the values are bit-identical to a normalized copy of X, which is never made.
+struct RowNormalization<Scalar: BLASScalar> {
+    /// `d` offsets and `d` multipliers.
+    let offsets: UnsafePointer<Scalar>, multipliers: UnsafePointer<Scalar>
+    /// Room for one normalized row (`d` elements).
+    let row: UnsafeMutablePointer<Scalar>
+
+    /// Normalizes the `d` values at `source` into ``row``.
+    @inline(__always)
+    func apply(_ source: UnsafePointer<Scalar>, columns d: Int) -> UnsafePointer<Scalar> {
+        for j in 0..<d { row[j] = (source[j] - offsets[j]) * multipliers[j] }
+        return UnsafePointer(row)
+    }
+}
+
+/// The rows of the data in the order `order[0..<count]`, read in place: no shuffled copy
+/// (and, with a ``RowNormalization``, no normalized copy either).
 /// Random rows make the walk bound by memory latency, so ``prefetch(_:)`` asks for the
 /// cache lines of the sample ``distance`` positions ahead.
 struct ShuffledRows<Scalar: BLASScalar, Index: ShuffleIndex>: MiniBatchRows {
     let x: UnsafePointer<Scalar>, y: UnsafePointer<Scalar>, order: UnsafePointer<Index>, count: Int, columns: Int
+    let normalization: RowNormalization<Scalar>?
 
     /// How many samples ahead the prefetch runs (tuned on 1M × 16 f32/f64, batches 1–4096:
     /// far enough to cover a miss at batch 1, near enough that the lines are still in L1/L2).
@@ -112,7 +132,8 @@ struct ShuffledRows<Scalar: BLASScalar, Index: ShuffleIndex>: MiniBatchRows {
     @inline(__always)
     func sample(_ k: Int) -> (row: UnsafePointer<Scalar>, target: Scalar) {
         let i = Int(truncatingIfNeeded: order[k])
-        return (x + i * columns, y[i])
+        guard let normalization else { return (x + i * columns, y[i]) }
+        return (normalization.apply(x + i * columns, columns: columns), y[i])
     }
 
     @inline(__always)
@@ -174,7 +195,8 @@ enum MiniBatchKernel {
     /// Steps through the `n` rows of (x, y) in the order `order[0..<n]`, in batches of
     /// `batchSize`, updating `parameters` (`d + 1`: weights then bias). `gradient` (`d + 1`)
     /// is scratch; `meanGradient` (`d + 1`) receives Σ (m/n)·gradient over the batches;
-    /// `batchScratch` holds ``scratchCount(batchSize:columns:)`` elements.
+    /// `batchScratch` holds ``scratchCount(batchSize:columns:)`` elements. With `normalization`
+    /// every row is normalized as it is read (the steps equal those on a normalized copy).
     /// - Returns: Σ over batches of m × the batch loss (stops early after a non-finite batch loss).
     @_specialize(where S == Float, I == UInt32)
     @_specialize(where S == Double, I == UInt32)
@@ -183,10 +205,11 @@ enum MiniBatchKernel {
     static func epoch<S: BLASScalar, I: ShuffleIndex>(
         x: UnsafePointer<S>, y: UnsafePointer<S>, order: UnsafePointer<I>, rows n: Int, columns d: Int, batchSize: Int,
         parameters theta: UnsafeMutablePointer<S>, gradient: UnsafeMutablePointer<S>, meanGradient: UnsafeMutablePointer<S>,
-        batchScratch: UnsafeMutablePointer<S>, l2: S, stepper: inout ParameterStepper<S>, workspace: GradientWorkspace<S>
+        batchScratch: UnsafeMutablePointer<S>, normalization: RowNormalization<S>? = nil, l2: S,
+        stepper: inout ParameterStepper<S>, workspace: GradientWorkspace<S>
     ) -> Double {
         let p = d + 1
-        let rows = ShuffledRows(x: x, y: y, order: order, count: n, columns: d)
+        let rows = ShuffledRows(x: x, y: y, order: order, count: n, columns: d, normalization: normalization)
         meanGradient.update(repeating: 0, count: p)
         var total = 0.0
         var start = 0
@@ -287,6 +310,39 @@ enum MiniBatchKernel {
         }
         g[d] = scale * sum
         return Double(squares) / Double(m) + Double(l2 * penalty)
+    }
+
+    /// The loss `(1/n)·Σr² + l2·‖w‖²` on the normalized rows of (x, y), normalizing one task of
+    /// the fused kernel at a time into `scratch` (``normalizedLossScratchCount(rows:columns:workspace:)``
+    /// elements): bit-identical to `MeanSquaredErrorKernel.loss` on a normalized copy, since the
+    /// kernel sums its tasks' `Double` partials in order, one task per call here.
+    @_specialize(where S == Float)
+    @_specialize(where S == Double)
+    static func normalizedLoss<S: BLASScalar>(
+        x: UnsafePointer<S>, y: UnsafePointer<S>, rows n: Int, columns d: Int, normalization: RowNormalization<S>,
+        weights: UnsafePointer<S>, bias: S, l2: S, scratch: UnsafeMutablePointer<S>, workspace: GradientWorkspace<S>
+    ) -> Double {
+        let penalty = l2 != 0 ? l2 * BLAS.dot(d, weights, 1, weights, 1) : 0
+        guard n > 0 else { return Double(penalty) }
+        let taskRows = workspace.blockRows * GradientWorkspace<S>.blocksPerTask
+        var squares = 0.0
+        var lower = 0
+        while lower < n {
+            let m = min(taskRows, n - lower)
+            for i in 0..<m {
+                let source = x + (lower + i) * d, target = scratch + i * d
+                for j in 0..<d { target[j] = (source[j] - normalization.offsets[j]) * normalization.multipliers[j] }
+            }
+            squares += MeanSquaredErrorKernel.accumulate(x: scratch, y: y + lower, rows: m, columns: d, weights: weights, bias: bias,
+                                                         gradientScale: 0, weightsGradient: nil, workspace: workspace).sumOfSquares
+            lower += m
+        }
+        return Double(S(squares / Double(n)) + penalty)
+    }
+
+    /// The scratch ``normalizedLoss(x:y:rows:columns:normalization:weights:bias:l2:scratch:workspace:)`` needs: one task's rows.
+    static func normalizedLossScratchCount<S: BLASScalar>(rows n: Int, columns d: Int, workspace: GradientWorkspace<S>) -> Int {
+        min(n, workspace.blockRows * GradientWorkspace<S>.blocksPerTask) * d
     }
 
     /// target += scale · source.

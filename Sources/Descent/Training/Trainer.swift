@@ -71,7 +71,10 @@ public struct Trainer<Scalar: BLASScalar>: Sendable {
         let normalizer = distributed
             ? try DistributedData.normalizer(config.normalization, localFeatures: trainingRows.features, communicator: communicator)
             : try Normalizer.fit(config.normalization, to: trainingRows.features)
-        let train = normalizer.transform(trainingRows)
+        // Mini-batches normalize each row as they read it (bit-identical values), so they train
+        // on the raw rows and X is never copied; full batch trains on a normalized copy.
+        let rowNormalized = !distributed && !normalizer.isIdentity && (config.batchSize ?? Int.max) < trainingRows.rowCount
+        let train = rowNormalized ? trainingRows : normalizer.transform(trainingRows)
         let valid = validationRows.map { normalizer.transform($0) }
         let (n, d) = (train.rowCount, train.featureCount)
 
@@ -130,6 +133,9 @@ public struct Trainer<Scalar: BLASScalar>: Sendable {
         // batches read the rows in place through it. Batches too large for the direct loop
         // are gathered into one small block (batch × (d + 1)) for BLAS.
         var order = ShuffleOrder(count: miniBatch ? n : 0)
+        let (rowOffsets, rowMultipliers) = rowNormalized ? normalizer.rowTransform(as: Scalar.self) : ([], [])
+        let normalizationScratch = AlignedStorage<Scalar>(uninitializedCount: rowNormalized
+            ? max(d, MiniBatchKernel.normalizedLossScratchCount(rows: n, columns: d, workspace: workspace)) : 0)
         var generator = SeededGenerator(seed: config.seed &+ 0x9E37_79B9_7F4A_7C15)
         let batchScratch = AlignedStorage<Scalar>(uninitializedCount: miniBatch ? MiniBatchKernel.scratchCount(batchSize: batchSize, columns: d) : 0)
         var meanGradient = Vector<Scalar>(zeros: miniBatch ? d + 1 : 0)
@@ -165,6 +171,27 @@ public struct Trainer<Scalar: BLASScalar>: Sendable {
                 return Double(MeanSquaredErrorKernel.loss(x: data.features.baseAddress, y: data.targets.baseAddress,
                                                           rows: data.rowCount, columns: d, weights: p.baseAddress!,
                                                           bias: p[d], l2: l2, workspace: workspace))
+            }
+        }
+        /// The mini-batch row normalization (nil when the rows are used as they are).
+        func withRowNormalization<R>(_ body: (RowNormalization<Scalar>?) -> R) -> R {
+            guard rowNormalized else { return body(nil) }
+            return rowOffsets.withUnsafeBufferPointer { offsets in
+                rowMultipliers.withUnsafeBufferPointer { multipliers in
+                    body(RowNormalization(offsets: offsets.baseAddress!, multipliers: multipliers.baseAddress!,
+                                          row: normalizationScratch.pointer))
+                }
+            }
+        }
+        /// The loss on the training rows (normalized on the fly for row-normalized mini-batches).
+        func trainingLoss() -> Double {
+            guard rowNormalized else { return loss(on: train, statistics: statistics) }
+            return parameters.withUnsafeBufferPointer { p in
+                withRowNormalization { normalization in
+                    MiniBatchKernel.normalizedLoss(x: train.features.baseAddress, y: train.targets.baseAddress, rows: n, columns: d,
+                                                   normalization: normalization!, weights: p.baseAddress!, bias: p[d], l2: l2,
+                                                   scratch: normalizationScratch.pointer, workspace: workspace)
+                }
             }
         }
         func step() {
@@ -257,11 +284,13 @@ public struct Trainer<Scalar: BLASScalar>: Sendable {
                 let total = parameters.withUnsafeMutableBufferPointer { p in
                     gradient.withUnsafeMutableBufferPointer { g in
                         meanGradient.withUnsafeMutableBufferPointer { mean in
-                            order.shuffledEpoch(
-                                x: train.features.baseAddress, y: train.targets.baseAddress, columns: d,
-                                batchSize: batchSize, generator: &generator, parameters: p.baseAddress!,
-                                gradient: g.baseAddress!, meanGradient: mean.baseAddress!,
-                                batchScratch: batchScratch.pointer, l2: l2, stepper: &stepper, workspace: workspace)
+                            withRowNormalization { normalization in
+                                order.shuffledEpoch(
+                                    x: train.features.baseAddress, y: train.targets.baseAddress, columns: d,
+                                    batchSize: batchSize, generator: &generator, parameters: p.baseAddress!,
+                                    gradient: g.baseAddress!, meanGradient: mean.baseAddress!, batchScratch: batchScratch.pointer,
+                                    normalization: normalization, l2: l2, stepper: &stepper, workspace: workspace)
+                            }
                         }
                     }
                 }
@@ -343,7 +372,8 @@ public struct Trainer<Scalar: BLASScalar>: Sendable {
         stepper.store(into: &optimizer)
         var report: DivergenceReport?
         if let divergedEpoch {
-            let spectrum = try? HessianSpectrum.of(train, l2: config.l2)
+            // A diverged run's report may materialize the normalized rows (row-normalized mini-batches).
+            let spectrum = try? HessianSpectrum.of(rowNormalized ? normalizer.transform(train) : train, l2: config.l2)
             report = DivergenceReport(
                 epoch: divergedEpoch, lastLoss: history.trainLoss.last ?? .nan, learningRate: history.learningRate.last ?? learningRate,
                 largestEigenvalue: spectrum?.largest ?? .nan, largestStableLearningRate: spectrum?.largestStableLearningRate ?? .nan,
@@ -355,7 +385,7 @@ public struct Trainer<Scalar: BLASScalar>: Sendable {
             history: history, status: status, divergence: report, epochs: epochsRun,
             trainLoss: distributed
                 ? try communicator.allReduceSum([Double(n) * loss(on: train)])[0] / Double(totalRows)
-                : loss(on: train, statistics: statistics),
+                : trainingLoss(),
             validationLoss: valid.map { loss(on: $0, statistics: validationStatistics) },
             optimizer: optimizer, seconds: elapsed, gradientMethod: method)
     }
