@@ -4,12 +4,13 @@
 SWIFT       ?= swift
 APT_PACKAGES = libopenblas-dev liblapacke-dev pkg-config
 # Only the tests need these: rsvg-convert renders the SVG plots to prove they are valid;
-# OpenMPI runs the distributed tests (mpirun -np 2 and -np 3 as subprocesses).
-TEST_APT_PACKAGES = librsvg2-bin libopenmpi-dev openmpi-bin
+# OpenMPI runs the distributed tests (mpirun -np 2 and -np 3 as subprocesses);
+# /usr/bin/time (package time) measures the peak memory of CLI runs (PeakMemoryTests).
+TEST_APT_PACKAGES = librsvg2-bin libopenmpi-dev openmpi-bin time
 MPI_APT_PACKAGES  = libopenmpi-dev openmpi-bin
 RELEASE_BIN  = .build/release/descent
 
-.PHONY: setup setup-test build release run test test-unit mpi bench bench-kernels bench-peers bench-solver csv-speed scaling-plot clean fuzz fuzz-build fuzz-smoke sanitize sanitize-address sanitize-thread sanitize-smoke
+.PHONY: setup setup-test build release run test test-unit mpi bench bench-kernels bench-peers bench-solver csv-speed scaling-plot peak-memory clean fuzz fuzz-build fuzz-smoke sanitize sanitize-address sanitize-thread sanitize-smoke
 
 # Installs the missing Debian packages without a prompt (apt-get update first, once).
 define apt_install
@@ -109,6 +110,12 @@ bench-peers: release
 bench-solver: release
 	$(RELEASE_BIN) solve --data synthetic --rows 4000000 --features 32 --json
 	python3 scripts/bench_solver_peers.py 4000000 32
+
+# Issue 6: max RSS / data size of train (full batch, mini-batch) and solve on a memory-mapped
+# 2,000,000 x 32 float64 .npy (528 MB, written to a temporary directory and removed); fails above 1.1.
+peak-memory: release
+	$(call apt_install,time)
+	python3 scripts/peak_memory.py --descent $(RELEASE_BIN)
 
 # CSV reading speed against numpy.loadtxt and pandas.read_csv on a ~1 GB file.
 csv-speed: release

@@ -192,6 +192,119 @@ struct SpeedTests {
         }
     }
 
+    @Test("mini-batch epochs read rows in place through the order = the same steps on a shuffled copy, bit for bit (UInt32 and Int orders, direct and BLAS batches)",
+          arguments: trainerScalarTypes)
+    func inPlaceMiniBatch(_ type: any BLASScalar.Type) throws { try checkInPlace(type) }
+
+    func checkInPlace<S: BLASScalar>(_: S.Type) throws {
+        // (rows, features, batch sizes): ragged last batches; 10 000 × 7 is past the direct limit.
+        for (n, d, batches) in [(301, 16, [1, 32, 300]), (301, 7, [5]), (20_000, 7, [10_000])] {
+            let data = trainerProblem(rows: n, features: d, seed: 21, as: S.self)
+            let x = data.features.baseAddress, y = data.targets.baseAddress
+            #expect(MiniBatchKernel.isDirect(batchSize: 10_000, columns: 7) == false)
+            for batch in batches {
+                let optimizer = try OptimizerChoice.sgd(momentum: 0.9).make(learningRate: 0.01, as: S.self)
+                let workspace = GradientWorkspace<S>(featureCount: d, threads: 1)
+                let scratch = AlignedStorage<S>(uninitializedCount: max(1, MiniBatchKernel.scratchCount(batchSize: batch, columns: d)))
+                // Two epochs each way; every way starts from the same parameters and seed.
+                func run(_ epoch: (inout SeededGenerator, UnsafeMutablePointer<S>, UnsafeMutablePointer<S>,
+                                   UnsafeMutablePointer<S>, inout ParameterStepper<S>) -> Double) -> [Double] {
+                    var generator = SeededGenerator(seed: 99)
+                    var stepper = ParameterStepper(optimizer, count: d + 1)
+                    let theta = AlignedStorage<S>(zeroedCount: d + 1), g = AlignedStorage<S>(zeroedCount: d + 1)
+                    let mean = AlignedStorage<S>(zeroedCount: d + 1)
+                    for j in 0...d { theta.pointer[j] = S(0.1 * Double(j % 3) - 0.1) }
+                    var out: [Double] = []
+                    for _ in 0..<2 {
+                        out.append(epoch(&generator, theta.pointer, g.pointer, mean.pointer, &stepper))
+                        out += (0...d).map { Double(theta.pointer[$0]) } + (0...d).map { Double(mean.pointer[$0]) }
+                    }
+                    return out
+                }
+                var narrow = ShuffleOrder(count: n)
+                let inPlace = run { generator, theta, g, mean, stepper in
+                    narrow.shuffledEpoch(x: x, y: y, columns: d, batchSize: batch, generator: &generator, parameters: theta,
+                                         gradient: g, meanGradient: mean, batchScratch: scratch.pointer, l2: S(0.01),
+                                         stepper: &stepper, workspace: workspace)
+                }
+                var wideOrder = Array(0..<n)
+                let wide = run { generator, theta, g, mean, stepper in
+                    wideOrder.withUnsafeMutableBufferPointer { order in
+                        MiniBatchKernel.shuffle(order.baseAddress!, count: n, generator: &generator)
+                        return MiniBatchKernel.epoch(x: x, y: y, order: UnsafePointer(order.baseAddress!), rows: n, columns: d,
+                                                     batchSize: batch, parameters: theta, gradient: g, meanGradient: mean,
+                                                     batchScratch: scratch.pointer, l2: S(0.01), stepper: &stepper, workspace: workspace)
+                    }
+                }
+                // The reference: the specified Fisher–Yates walk written out here, a shuffled
+                // copy of the rows, and contiguous batches of it (what the trainer did before).
+                var referenceOrder = Array(0..<n)
+                let copied = run { generator, theta, g, mean, stepper in
+                    var i = n - 1
+                    while i > 0 {
+                        let j = Int(generator.next().multipliedFullWidth(by: UInt64(i + 1)).high)
+                        referenceOrder.swapAt(i, j)
+                        i -= 1
+                    }
+                    let shuffled = data.gathering(referenceOrder)
+                    let sx = shuffled.features.baseAddress, sy = shuffled.targets.baseAddress
+                    for j in 0...d { mean[j] = 0 }
+                    var total = 0.0, start = 0
+                    while start < n {
+                        let m = min(batch, n - start)
+                        let loss: Double
+                        if MiniBatchKernel.isDirect(batchSize: batch, columns: d) {
+                            loss = MiniBatchKernel.directLossAndGradient(x: sx + start * d, y: sy + start, rows: m, columns: d,
+                                                                         parameters: theta, l2: S(0.01), gradient: g)
+                        } else {
+                            let (batchLoss, biasGradient) = MeanSquaredErrorKernel.lossAndGradient(
+                                x: sx + start * d, y: sy + start, rows: m, columns: d, weights: theta, bias: theta[d], l2: S(0.01),
+                                weightsGradient: g, workspace: workspace)
+                            g[d] = biasGradient
+                            loss = Double(batchLoss)
+                        }
+                        total += loss * Double(m)
+                        for j in 0...d { mean[j] += S(Double(m) / Double(n)) * g[j] }
+                        stepper.step(theta, g)
+                        start += m
+                    }
+                    return total
+                }
+                #expect(narrow.indices == referenceOrder, "n \(n) d \(d) batch \(batch)")
+                #expect(wideOrder == referenceOrder, "n \(n) d \(d) batch \(batch)")
+                #expect(inPlace == copied, "n \(n) d \(d) batch \(batch)")
+                #expect(wide == copied, "n \(n) d \(d) batch \(batch)")
+                #expect(ShuffleOrder(restoring: referenceOrder).indices == referenceOrder)
+            }
+        }
+    }
+
+    @Test("mini-batches normalize rows as they read them: the run equals one on a normalized copy, bit for bit (standardize, scale; direct and BLAS batches; final loss over several kernel tasks)",
+          arguments: trainerScalarTypes)
+    func rowNormalizedMiniBatch(_ type: any BLASScalar.Type) throws { try checkRowNormalized(type) }
+
+    func checkRowNormalized<S: BLASScalar>(_: S.Type) throws {
+        // 70 000 × 3: the final loss spans 3 tasks of the fused kernel (32 768 rows each).
+        for (n, d, batch, epochs) in [(300, 16, 1, 3), (300, 7, 32, 3), (20_000, 7, 10_000, 2), (70_000, 3, 64, 2)] {
+            let raw = offsetProblem(rows: n, features: d, seed: 5, as: S.self)
+            for kind in [NormalizationKind.standardize, .scale(0.1)] {
+                var configuration = TrainingConfiguration(optimizer: .sgd(momentum: 0.5), learningRate: 0.01, epochs: epochs,
+                                                          batchSize: batch, normalization: kind, seed: 3)
+                configuration.l2 = 0.01
+                let inPlace = try Trainer<S>(configuration).train(raw)
+                configuration.normalization = .none
+                let copy = try Normalizer.fit(kind, to: raw.features).transform(raw)
+                let reference = try Trainer<S>(configuration).train(copy)
+                let label = "n \(n) d \(d) batch \(batch) \(kind)"
+                #expect(inPlace.history.trainLoss == reference.history.trainLoss, "\(label)")
+                #expect(inPlace.history.gradientNorm == reference.history.gradientNorm, "\(label)")
+                #expect(inPlace.trainedModel == reference.trainedModel, "\(label)")
+                #expect(inPlace.trainLoss == reference.trainLoss, "\(label)")
+                #expect(inPlace.normalizer.kind == kind)
+            }
+        }
+    }
+
     @Test("configuration: threads < 1 and gram with mini-batches are errors; auto picks by work")
     func configuration() throws {
         var config = TrainingConfiguration()

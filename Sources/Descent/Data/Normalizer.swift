@@ -97,12 +97,7 @@ public struct Normalizer: Sendable, Equatable {
         precondition(features.columns == offsets.count, "Normalizer.transform: \(features.columns) columns but fitted on \(offsets.count)")
         if isIdentity { return features }
         let d = features.columns
-        let offsets = self.offsets.map { S($0) }
-        let kind = self.kind
-        let multipliers: [S] = scales.map { scale in
-            if case .scale(let factor) = kind { return S(factor) }
-            return S(1 / scale)
-        }
+        let (offsets, multipliers) = rowTransform(as: S.self)
         return Matrix(rows: features.rows, columns: d) { out in
             features.withUnsafeBufferPointer { x in
                 for i in 0..<features.rows {
@@ -110,6 +105,18 @@ public struct Normalizer: Sendable, Equatable {
                 }
             }
         }
+    }
+
+    /// The per-feature numbers of `transform` in `S`: `x′ⱼ = (xⱼ − offsetⱼ) · multiplierⱼ`.
+    /// Code that normalizes rows as it reads them (mini-batches) uses these, so its values are
+    /// bit-identical to a transformed copy.
+    func rowTransform<S: BLASScalar>(as _: S.Type) -> (offsets: [S], multipliers: [S]) {
+        let kind = self.kind
+        let multipliers: [S] = scales.map { scale in
+            if case .scale(let factor) = kind { return S(factor) }
+            return S(1 / scale)
+        }
+        return (offsets.map { S($0) }, multipliers)
     }
 
     /// The data set with transformed features (targets shared, not copied).

@@ -1,4 +1,11 @@
 import Dispatch
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Musl)
+import Musl
+#elseif canImport(Darwin)
+import Darwin
+#endif
 
 /// Median, minimum and maximum of repeated timings, in seconds.
 public struct TimingStatistics: Sendable, Equatable {
@@ -29,7 +36,8 @@ public struct BenchmarkOptions: Sendable, Equatable {
     public var repeats: Int = 5
     /// Epochs per timed epoch sample; the sample is their total divided by this number.
     public var epochsPerSample: Int = 1
-    /// Mini-batch sizes for the samples/s measurement (empty: skip it).
+    /// Mini-batch sizes for the samples/s measurement (empty: skip it); each trains
+    /// `repeats + 1` epochs and reports the median epoch after the first.
     public var batchSizes: [Int] = [1, 32, 256, 4096]
     /// At most this many rows (a zero-copy prefix of the data) are used for the mini-batch
     /// measurement, so batch 1 on 10⁷ rows stays a few seconds.
@@ -81,8 +89,15 @@ public struct BenchmarkReport: Sendable {
     public var readPass: TimingStatistics
     /// Bytes of X divided by the median read-pass time.
     public var readBandwidthBytesPerSecond: Double
-    /// Mini-batch training throughput (one epoch, reshuffling included), by batch size.
+    /// Mini-batch training throughput by batch size: rows / seconds of one epoch (reshuffle
+    /// and steps), the median over the epochs of one training run after its first (the first
+    /// carries the run's set-up and page faults; see ``minibatchEpochs``).
     public var minibatchSamplesPerSecond: [(batchSize: Int, samplesPerSecond: Double)]
+    /// The same epochs' rows per CPU-second of the whole process (every thread): less
+    /// sensitive than wall time to other processes sharing the cores.
+    public var minibatchSamplesPerCPUSecond: [(batchSize: Int, samplesPerSecond: Double)]
+    /// Epochs per mini-batch training run; the median is over all but the first.
+    public var minibatchEpochs: Int
     /// The rows the mini-batch measurement used.
     public var minibatchRows: Int
     /// Closed-form solve time by method.
@@ -173,24 +188,35 @@ public enum KernelBenchmark {
         let readPassStatistics = TimingStatistics(samples: samples[3])
 
         var minibatch: [(batchSize: Int, samplesPerSecond: Double)] = []
+        var minibatchCPU: [(batchSize: Int, samplesPerSecond: Double)] = []
         let batchRows = min(n, options.minibatchRows)
+        let minibatchEpochs = options.repeats + 1
         if !options.batchSizes.isEmpty {
             let prefix = batchRows == n ? dataset : dataset.rows(0..<batchRows)
             for batchSize in options.batchSizes {
-                progress?("mini-batch SGD, batch \(batchSize), \(batchRows) rows")
+                progress?("mini-batch SGD, batch \(batchSize), \(batchRows) rows, \(minibatchEpochs) epochs")
                 var configuration = TrainingConfiguration()
                 configuration.learningRate = 1e-4
-                configuration.epochs = 1
+                configuration.epochs = minibatchEpochs
                 configuration.batchSize = batchSize
                 configuration.divergenceFactor = .infinity
+                configuration.gradientTolerance = 0
                 let trainer = try Trainer<S>(configuration)
-                _ = try trainer.train(prefix)  // warm-up
-                var rates: [Double] = []
-                for _ in 0..<max(1, min(options.repeats, 3)) {
-                    let elapsed = try seconds { _ = try trainer.train(prefix) }
-                    rates.append(Double(batchRows) / elapsed)
+                // One run; the trainer reports the elapsed time after every epoch, so each
+                // epoch's time is the difference of consecutive reports (the reports cost
+                // nothing measurable). The first epoch is dropped: it carries the set-up.
+                var ends: [Double] = [], cpuEnds: [Double] = [processCPUSeconds()]
+                _ = try trainer.train(prefix) {
+                    ends.append($0.elapsedSeconds)
+                    cpuEnds.append(processCPUSeconds())
                 }
-                minibatch.append((batchSize, TimingStatistics(samples: rates).median))
+                cpuEnds.removeFirst()
+                func rates(_ times: [Double]) -> Double {
+                    let samples = (1..<times.count).map { Double(batchRows) / (times[$0] - times[$0 - 1]) }
+                    return TimingStatistics(samples: samples.isEmpty ? [Double(batchRows) / times[0]] : samples).median
+                }
+                minibatch.append((batchSize, rates(ends)))
+                minibatchCPU.append((batchSize, rates(cpuEnds)))
             }
         }
 
@@ -212,7 +238,7 @@ public enum KernelBenchmark {
             gramEpoch: TimingStatistics(samples: samples[2]), gramSetup: TimingStatistics(samples: gramSetupSamples),
             readPass: readPassStatistics,
             readBandwidthBytesPerSecond: Double(n * d * MemoryLayout<S>.stride) / readPassStatistics.median,
-            minibatchSamplesPerSecond: minibatch, minibatchRows: batchRows, solveSeconds: solves)
+            minibatchSamplesPerSecond: minibatch, minibatchSamplesPerCPUSecond: minibatchCPU, minibatchEpochs: minibatchEpochs, minibatchRows: batchRows, solveSeconds: solves)
     }
 
     /// Wall-clock seconds of `body`.
@@ -285,6 +311,13 @@ func sumRange<S: BLASScalar>(_ p: UnsafePointer<S>, count: Int) -> Double {
     var total = Double(((a0 + a1) + (a2 + a3)).sum())
     while i < count { total += Double(p[i]); i += 1 }
     return total
+}
+
+/// CPU seconds used so far by every thread of this process.
+func processCPUSeconds() -> Double {
+    var time = timespec()
+    clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &time)
+    return Double(time.tv_sec) + Double(time.tv_nsec) * 1e-9
 }
 
 /// Keeps a value alive so the optimizer cannot drop the work that made it.

@@ -2,8 +2,8 @@
 /// the run follows the single-process mini-batch run step for step.
 ///
 /// Every rank holds the same `N`-entry order of the global training indices and reshuffles it
-/// each epoch with the single-process trainer's generator and walk (``shuffle(_:count:generator:)``
-/// mirrors `MiniBatchKernel.shuffleAndGather`), so global batch k is positions `[k·B, (k+1)·B)`
+/// each epoch with the single-process trainer's generator and the very same walk
+/// (`MiniBatchKernel.shuffle(_:count:generator:)`), so global batch k is positions `[k·B, (k+1)·B)`
 /// of the same permutation on every rank and in the single-process run. For each batch a rank
 /// sums, over the batch's indices it holds, Σ r·x, Σ r and Σ r² (r = x·w + b − y, in `Double`);
 /// one reduction of those `d + 2` numbers (added in rank order, identical on every rank) gives
@@ -22,22 +22,6 @@
 /// and no per-index scan, but its batches are different sets of rows, so it does not equal the
 /// single-process run; it is not implemented.
 enum DistributedMiniBatch {
-    /// Shuffles `order[0..<n]` in place exactly like the single-process mini-batch trainer
-    /// (`MiniBatchKernel.shuffleAndGather`): Fisher–Yates from position n − 1 down to 1, the
-    /// index for position i the high half of a 64-bit random number times i + 1 (Lemire's
-    /// multiply-shift). The two must stay the same walk: the distributed tests compare a
-    /// distributed mini-batch run with the single-process one and would catch any drift.
-    static func shuffle(_ order: UnsafeMutablePointer<Int>, count n: Int, generator: inout SeededGenerator) {
-        var i = n - 1
-        while i > 0 {
-            let j = Int(truncatingIfNeeded: generator.next().multipliedFullWidth(by: UInt64(i + 1)).high)
-            let swap = order[i]
-            order[i] = order[j]
-            order[j] = swap
-            i -= 1
-        }
-    }
-
     /// One epoch: shuffles `order` (the `rows.count` global training indices), then steps
     /// through its batches of `batchSize`, updating `parameters` (`d + 1`: weights then bias)
     /// on every rank identically. `gradient` (`d + 1`) is scratch; `meanGradient` (`d + 1`)
@@ -55,7 +39,7 @@ enum DistributedMiniBatch {
         l2: S, stepper: inout ParameterStepper<S>, communicator: any Communicator
     ) throws -> Double {
         let n = rows.count, p = d + 1
-        shuffle(order, count: n, generator: &generator)
+        MiniBatchKernel.shuffle(order, count: n, generator: &generator)
         meanGradient.update(repeating: 0, count: p)
         var sums = [Double](repeating: 0, count: d + 2)
         var weights = [Double](repeating: 0, count: d)

@@ -3,8 +3,9 @@
 /// validation, early stopping, a convergence test and a divergence guard.
 ///
 /// Every epoch streams the training rows once through the fused kernel
-/// (`MeanSquaredErrorKernel`); all buffers (workspace, gradient, shuffled copy of the data for
-/// mini-batches) are allocated once per run, never per epoch or per step. The engine never
+/// (`MeanSquaredErrorKernel`); all buffers (workspace, gradient, the mini-batch row order)
+/// are allocated once per run, never per epoch or per step. Mini-batches read their rows in
+/// place through the shuffled order: the data is never copied for them. The engine never
 /// prints: progress goes to the callback of ``train(_:validation:progress:)``.
 public struct Trainer<Scalar: BLASScalar>: Sendable {
     /// The validated configuration.
@@ -76,7 +77,10 @@ public struct Trainer<Scalar: BLASScalar>: Sendable {
         let normalizer = distributed
             ? try DistributedData.normalizer(config.normalization, localFeatures: trainingRows.features, communicator: communicator)
             : try Normalizer.fit(config.normalization, to: trainingRows.features)
-        let train = normalizer.transform(trainingRows)
+        // Mini-batches normalize each row as they read it (bit-identical values), so they train
+        // on the raw rows and X is never copied; full batch trains on a normalized copy.
+        let rowNormalized = !distributed && !normalizer.isIdentity && (config.batchSize ?? Int.max) < trainingRows.rowCount
+        let train = rowNormalized ? trainingRows : normalizer.transform(trainingRows)
         let valid = validationRows.map { normalizer.transform($0) }
         let (n, d) = (train.rowCount, train.featureCount)
 
@@ -133,13 +137,18 @@ public struct Trainer<Scalar: BLASScalar>: Sendable {
             MeanSquaredErrorStatistics(features: $0.features, targets: $0.targets, threads: threads)
         } : nil
         let doubleScratch = AlignedStorage<Double>(zeroedCount: method == .gram ? 3 * (d + 1) : 0)
-        // Mini-batches: one shuffled copy of the rows per run, refilled every epoch, so each
-        // batch is a contiguous block, never a per-step allocation.
-        // Distributed: the order of every global training index, no copy of the rows.
-        var order = miniBatch ? Array(0..<globalRows) : []
+        // Distributed mini-batches: the order of every global training index (the same
+        // permutation on every rank), no copy of the rows.
+        var distributedOrder = miniBatch && distributed ? Array(0..<globalRows) : []
+        // Mini-batches: a row order (UInt32 indices when they fit) reshuffled every epoch; the
+        // batches read the rows in place through it. Batches too large for the direct loop
+        // are gathered into one small block (batch × (d + 1)) for BLAS.
+        var order = ShuffleOrder(count: miniBatch && !distributed ? n : 0)
+        let (rowOffsets, rowMultipliers) = rowNormalized ? normalizer.rowTransform(as: Scalar.self) : ([], [])
+        let normalizationScratch = AlignedStorage<Scalar>(uninitializedCount: rowNormalized
+            ? max(d, MiniBatchKernel.normalizedLossScratchCount(rows: n, columns: d, workspace: workspace)) : 0)
         var generator = SeededGenerator(seed: config.seed &+ 0x9E37_79B9_7F4A_7C15)
-        let shuffledFeatures = AlignedStorage<Scalar>(uninitializedCount: miniBatch && !distributed ? n * d : 0)
-        let shuffledTargets = AlignedStorage<Scalar>(uninitializedCount: miniBatch && !distributed ? n : 0)
+        let batchScratch = AlignedStorage<Scalar>(uninitializedCount: miniBatch && !distributed ? MiniBatchKernel.scratchCount(batchSize: batchSize, columns: d) : 0)
         var meanGradient = Vector<Scalar>(zeros: miniBatch ? d + 1 : 0)
         let earlyStopping = config.earlyStoppingPatience != nil
         var epochStart = Vector<Scalar>(zeros: earlyStopping ? d + 1 : 0)
@@ -185,7 +194,7 @@ public struct Trainer<Scalar: BLASScalar>: Sendable {
         /// A distributed mini-batch epoch (`Distributed/DistributedMiniBatch.swift`); returns Σ m × batch loss.
         func distributedMiniBatchEpoch() throws -> Double {
             guard let rowMap else { preconditionFailure("a distributed run has a row map") }
-            return try order.withUnsafeMutableBufferPointer { order in
+            return try distributedOrder.withUnsafeMutableBufferPointer { order in
                 try parameters.withUnsafeMutableBufferPointer { p in
                     try gradient.withUnsafeMutableBufferPointer { g in
                         try meanGradient.withUnsafeMutableBufferPointer { mean in
@@ -196,6 +205,27 @@ public struct Trainer<Scalar: BLASScalar>: Sendable {
                                 l2: l2, stepper: &stepper, communicator: communicator)
                         }
                     }
+                }
+            }
+        }
+        /// The mini-batch row normalization (nil when the rows are used as they are).
+        func withRowNormalization<R>(_ body: (RowNormalization<Scalar>?) -> R) -> R {
+            guard rowNormalized else { return body(nil) }
+            return rowOffsets.withUnsafeBufferPointer { offsets in
+                rowMultipliers.withUnsafeBufferPointer { multipliers in
+                    body(RowNormalization(offsets: offsets.baseAddress!, multipliers: multipliers.baseAddress!,
+                                          row: normalizationScratch.pointer))
+                }
+            }
+        }
+        /// The loss on the training rows (normalized on the fly for row-normalized mini-batches).
+        func trainingLoss() -> Double {
+            guard rowNormalized else { return loss(on: train, statistics: statistics) }
+            return parameters.withUnsafeBufferPointer { p in
+                withRowNormalization { normalization in
+                    MiniBatchKernel.normalizedLoss(x: train.features.baseAddress, y: train.targets.baseAddress, rows: n, columns: d,
+                                                   normalization: normalization!, weights: p.baseAddress!, bias: p[d], l2: l2,
+                                                   scratch: normalizationScratch.pointer, workspace: workspace)
                 }
             }
         }
@@ -246,7 +276,7 @@ public struct Trainer<Scalar: BLASScalar>: Sendable {
             plateauWait = resume.plateauWait
             history = resume.history
             generator.stateWords = resume.generatorState
-            order = resume.order
+            order = ShuffleOrder(restoring: resume.order)
             startEpoch = resume.epochsCompleted
             epochsRun = startEpoch
         }
@@ -259,7 +289,7 @@ public struct Trainer<Scalar: BLASScalar>: Sendable {
                 learningRate: learningRate, firstLoss: firstLoss, bestMonitored: bestMonitored,
                 epochsWithoutImprovement: epochsWithoutImprovement, bestParameters: bestParameters.array,
                 plateauBest: plateauBest, plateauWait: plateauWait, history: history,
-                generatorState: generator.stateWords, order: order
+                generatorState: generator.stateWords, order: order.indices
             ).write(to: path)
         }
 
@@ -286,18 +316,15 @@ public struct Trainer<Scalar: BLASScalar>: Sendable {
                     step()
                 }
             } else {
-                let total = distributed ? try distributedMiniBatchEpoch() : order.withUnsafeMutableBufferPointer { order in
-                    parameters.withUnsafeMutableBufferPointer { p in
-                        gradient.withUnsafeMutableBufferPointer { g in
-                            meanGradient.withUnsafeMutableBufferPointer { mean in
-                                MiniBatchKernel.shuffleAndGather(
-                                    x: train.features.baseAddress, y: train.targets.baseAddress, rows: n, columns: d,
-                                    order: order.baseAddress!, generator: &generator,
-                                    features: shuffledFeatures.pointer, targets: shuffledTargets.pointer, threads: threads)
-                                return MiniBatchKernel.epoch(
-                                    x: shuffledFeatures.pointer, y: shuffledTargets.pointer, rows: n, columns: d,
-                                    batchSize: batchSize, parameters: p.baseAddress!, gradient: g.baseAddress!,
-                                    meanGradient: mean.baseAddress!, l2: l2, stepper: &stepper, workspace: workspace)
+                let total = distributed ? try distributedMiniBatchEpoch() : parameters.withUnsafeMutableBufferPointer { p in
+                    gradient.withUnsafeMutableBufferPointer { g in
+                        meanGradient.withUnsafeMutableBufferPointer { mean in
+                            withRowNormalization { normalization in
+                                order.shuffledEpoch(
+                                    x: train.features.baseAddress, y: train.targets.baseAddress, columns: d,
+                                    batchSize: batchSize, generator: &generator, parameters: p.baseAddress!,
+                                    gradient: g.baseAddress!, meanGradient: mean.baseAddress!, batchScratch: batchScratch.pointer,
+                                    normalization: normalization, l2: l2, stepper: &stepper, workspace: workspace)
                             }
                         }
                     }
@@ -380,7 +407,9 @@ public struct Trainer<Scalar: BLASScalar>: Sendable {
         stepper.store(into: &optimizer)
         var report: DivergenceReport?
         if let divergedEpoch {
-            let spectrum = try? HessianSpectrum.of(train, l2: config.l2, communicator: communicator)
+            // A diverged run's report may materialize the normalized rows (row-normalized mini-batches).
+            let spectrum = try? HessianSpectrum.of(rowNormalized ? normalizer.transform(train) : train, l2: config.l2,
+                                                   communicator: communicator)
             report = DivergenceReport(
                 epoch: divergedEpoch, lastLoss: history.trainLoss.last ?? .nan, learningRate: history.learningRate.last ?? learningRate,
                 largestEigenvalue: spectrum?.largest ?? .nan, largestStableLearningRate: spectrum?.largestStableLearningRate ?? .nan,
@@ -390,7 +419,7 @@ public struct Trainer<Scalar: BLASScalar>: Sendable {
         return TrainingResult(
             model: normalizer.originalModel(from: trainedModel), trainedModel: trainedModel, normalizer: normalizer,
             history: history, status: status, divergence: report, epochs: epochsRun,
-            trainLoss: try reducedLoss(on: train, statistics: statistics),
+            trainLoss: distributed ? try reducedLoss(on: train, statistics: statistics) : trainingLoss(),
             validationLoss: try valid.map { try reducedLoss(on: $0, statistics: validationStatistics) },
             optimizer: optimizer, seconds: elapsed, gradientMethod: method)
     }
