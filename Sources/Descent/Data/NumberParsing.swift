@@ -28,11 +28,9 @@ import Darwin
 /// steps 3 and 4 are for a few cases in ten thousand.
 enum NumberParsing {
     /// Exact powers of ten as doubles (10⁰…10²²; every one is exact in binary64).
-    static let powersOfTen: [Double] = (0...22).map { exponent in
-        var value = 1.0
-        for _ in 0..<exponent { value *= 10 }
-        return value
-    }
+    /// (Literals, so the optimiser can emit them as constant data.)
+    static let powersOfTen: [Double] = [1e0, 1e1, 1e2, 1e3, 1e4, 1e5, 1e6, 1e7, 1e8, 1e9, 1e10, 1e11, 1e12, 1e13, 1e14, 1e15,
+                                        1e16, 1e17, 1e18, 1e19, 1e20, 1e21, 1e22]
 
     /// Parses the number in `[start, end)` (leading and trailing spaces and tabs ignored).
     /// Returns nil when the bytes are not a number; a non-finite result (`nan`, `inf`, an
@@ -67,7 +65,17 @@ enum NumberParsing {
     /// one mantissa digit), or nil for anything else (the C library then decides).
     @inline(__always)
     static func scanDecimal(_ start: UnsafePointer<UInt8>, _ end: UnsafePointer<UInt8>) -> ScannedDecimal? {
+        guard let (decimal, stop) = scanDecimalPrefix(start, end), stop == end else { return nil }
+        return decimal
+    }
+
+    /// Reads the longest `[+-]digits[.digits][(e|E)[+-]digits]` at `start` (before `end`) and
+    /// returns it with the first byte not taken; nil when there is no mantissa digit or an
+    /// exponent marker has no digits (`1e`, `1e+`), which is never a number.
+    @inline(__always)
+    static func scanDecimalPrefix(_ start: UnsafePointer<UInt8>, _ end: UnsafePointer<UInt8>) -> (ScannedDecimal, UnsafePointer<UInt8>)? {
         var p = start
+        guard p < end else { return nil }
         var negative = false
         if p.pointee == UInt8(ascii: "-") { negative = true; p += 1 } else if p.pointee == UInt8(ascii: "+") { p += 1 }
         var mantissa: UInt64 = 0
@@ -123,8 +131,25 @@ enum NumberParsing {
             guard sawExponentDigit else { return nil }
             exponent += exponentNegative ? -value : value
         }
-        guard p == end else { return nil }
-        return ScannedDecimal(mantissa: mantissa, exponent: exponent, negative: negative, truncated: truncated)
+        return (ScannedDecimal(mantissa: mantissa, exponent: exponent, negative: negative, truncated: truncated), p)
+    }
+
+    /// The CSV reader's fast path: a plain decimal at `start` that is the whole field, i.e.
+    /// followed by `end`, the delimiter, a line feed, or a carriage return before a line feed
+    /// or `end`. Returns the finite, correctly rounded value and the byte after the number (the
+    /// delimiter or line end), or nil for anything else (blanks, quotes, text, a value that
+    /// needs the C library, a non-finite one): the caller then takes the general path, which
+    /// finds the field's end first and reports errors. One pass over the bytes instead of two.
+    @inline(__always)
+    static func parseField<Scalar: BLASScalar>(_ start: UnsafePointer<UInt8>, _ end: UnsafePointer<UInt8>,
+                                               delimiter: UInt8) -> (Scalar, UnsafePointer<UInt8>)? {
+        guard let (decimal, stop) = scanDecimalPrefix(start, end) else { return nil }
+        if stop < end {
+            let byte = stop.pointee
+            guard byte == delimiter || byte == 0x0A || (byte == 0x0D && (stop + 1 == end || stop[1] == 0x0A)) else { return nil }
+        }
+        guard let value: Scalar = convert(decimal), value.isFinite else { return nil }
+        return (value, stop)
     }
 
     // MARK: Conversion
@@ -164,11 +189,11 @@ enum NumberParsing {
     }
 
     /// 10⁰…10¹⁹ as integers (all below 2⁶⁴).
-    static let integerPowersOfTen: [UInt64] = (0...19).map { exponent in
-        var value: UInt64 = 1
-        for _ in 0..<exponent { value *= 10 }
-        return value
-    }
+    static let integerPowersOfTen: [UInt64] = [
+        1, 10, 100, 1_000, 10_000, 100_000, 1_000_000, 10_000_000, 100_000_000, 1_000_000_000, 10_000_000_000,
+        100_000_000_000, 1_000_000_000_000, 10_000_000_000_000, 100_000_000_000_000, 1_000_000_000_000_000,
+        10_000_000_000_000_000, 100_000_000_000_000_000, 1_000_000_000_000_000_000, 10_000_000_000_000_000_000,
+    ]
 
     /// 5⁰…5²⁷ as integers (all below 2⁶³).
     static let integerPowersOfFive: [UInt64] = (0...27).map { exponent in
