@@ -75,6 +75,24 @@ struct NumberParsingTests {
         for k in stride(from: 0, to: t.count, by: 2) { #expect(t[k] >> 63 == 1) }
     }
 
+    @Test("eight digits at a time: the test accepts exactly the words of ASCII digits, the value is the digits'")
+    func eightDigits() {
+        var random = SeededGenerator(seed: 8)
+        for _ in 0..<randomCases {
+            // Bytes around the digits ('/' and ':' are their neighbours), some far away.
+            let bytes = (0..<8).map { _ -> UInt8 in
+                let r = random.next() % 16
+                return r < 12 ? UInt8(0x2E + r) : UInt8(truncatingIfNeeded: random.next())
+            }
+            let word = bytes.enumerated().reduce(UInt64(0)) { $0 | UInt64($1.element) << UInt64(8 * $1.offset) }
+            let allDigits = bytes.allSatisfy { $0 >= 0x30 && $0 <= 0x39 }
+            #expect(NumberParsing.isEightDigits(word) == allDigits, "\(bytes)")
+            if allDigits {
+                #expect(NumberParsing.eightDigitsValue(word) == bytes.reduce(0) { $0 * 10 + UInt64($1 - 0x30) }, "\(bytes)")
+            }
+        }
+    }
+
     @Test("hard cases: halfway, subnormals, 1e23, 2^53+1, 2^63±1, extremes, overflow, underflow, long texts")
     func hardCases() {
         let zeros = String(repeating: "0", count: 399)

@@ -72,8 +72,91 @@ enum NumberParsing {
     /// Reads the longest `[+-]digits[.digits][(e|E)[+-]digits]` at `start` (before `end`) and
     /// returns it with the first byte not taken; nil when there is no mantissa digit or an
     /// exponent marker has no digits (`1e`, `1e+`), which is never a number.
+    ///
+    /// The common case (at most 19 digits, leading zeros included) is one pass that takes the
+    /// fraction eight digits at a time (``isEightDigits``, ``eightDigitsValue``); longer
+    /// mantissas are read again by ``scanLongDecimalPrefix``.
     @inline(__always)
     static func scanDecimalPrefix(_ start: UnsafePointer<UInt8>, _ end: UnsafePointer<UInt8>) -> (ScannedDecimal, UnsafePointer<UInt8>)? {
+        var p = start
+        guard p < end else { return nil }
+        var negative = false
+        if p.pointee == UInt8(ascii: "-") { negative = true; p += 1 } else if p.pointee == UInt8(ascii: "+") { p += 1 }
+        // Every digit into a wrapping 64-bit mantissa; only used when there are at most 19.
+        var mantissa: UInt64 = 0
+        let integerStart = p
+        while p < end, case let d = p.pointee &- 0x30, d < 10 {
+            mantissa = mantissa &* 10 &+ UInt64(d)
+            p += 1
+        }
+        var digitCount = p - integerStart
+        var exponent = 0
+        if p < end, p.pointee == UInt8(ascii: ".") {
+            p += 1
+            let fractionStart = p
+            while end - p >= 8 {
+                let word = UInt64(littleEndian: UnsafeRawPointer(p).loadUnaligned(as: UInt64.self))
+                guard isEightDigits(word) else { break }
+                mantissa = mantissa &* 100_000_000 &+ eightDigitsValue(word)
+                p += 8
+            }
+            while p < end, case let d = p.pointee &- 0x30, d < 10 {
+                mantissa = mantissa &* 10 &+ UInt64(d)
+                p += 1
+            }
+            exponent = fractionStart - p
+            digitCount += p - fractionStart
+        }
+        guard digitCount > 0 else { return nil }
+        if digitCount > 19 { return scanLongDecimalPrefix(start, end) }
+        guard let explicitExponent = scanExponent(&p, end) else { return nil }
+        return (ScannedDecimal(mantissa: mantissa, exponent: exponent + explicitExponent, negative: negative, truncated: false), p)
+    }
+
+    /// Whether the eight bytes of `word` (little-endian) are all ASCII digits: no byte
+    /// below `0` (subtracting 0x30 borrows into the top bit) and none above `9` (adding
+    /// 0x46 carries into it).
+    @inline(__always)
+    static func isEightDigits(_ word: UInt64) -> Bool {
+        ((word &+ 0x4646_4646_4646_4646) | (word &- 0x3030_3030_3030_3030)) & 0x8080_8080_8080_8080 == 0
+    }
+
+    /// The value of eight ASCII digits (the first in the lowest byte) in three multiplications:
+    /// pairs of digits, then pairs of pairs, then the two halves.
+    @inline(__always)
+    static func eightDigitsValue(_ word: UInt64) -> UInt64 {
+        var value = word &- 0x3030_3030_3030_3030
+        value = (value &* 10) &+ (value >> 8)   // each 16-bit lane: 10 × first + second (low byte)
+        let mask: UInt64 = 0x0000_00FF_0000_00FF
+        let lowPairs = (value & mask) &* 0x000F_4240_0000_0064          // 100 and 1_000_000
+        let highPairs = ((value >> 16) & mask) &* 0x0000_2710_0000_0001 // 1 and 10_000
+        return UInt64(UInt32(truncatingIfNeeded: (lowPairs &+ highPairs) >> 32))
+    }
+
+    /// An optional exponent part `(e|E)[+-]digits` at `p`, advancing past it; 0 when there is
+    /// none, nil when the marker has no digits.
+    @inline(__always)
+    static func scanExponent(_ p: inout UnsafePointer<UInt8>, _ end: UnsafePointer<UInt8>) -> Int? {
+        guard p < end, p.pointee | 0x20 == UInt8(ascii: "e") else { return 0 }
+        p += 1
+        var negative = false
+        if p < end, p.pointee == UInt8(ascii: "-") { negative = true; p += 1 } else if p < end, p.pointee == UInt8(ascii: "+") { p += 1 }
+        var value = 0
+        let digitsStart = p
+        while p < end, case let d = p.pointee &- 0x30, d < 10 {
+            // Saturate far beyond any text's length: past it the value is 0 or infinite anyway.
+            if value < 1 << 40 { value = value * 10 + Int(d) }
+            p += 1
+        }
+        guard p > digitsStart else { return nil }
+        return negative ? -value : value
+    }
+
+    /// ``scanDecimalPrefix`` for any number of digits: leading zeros skipped, digits past the
+    /// 19th significant one dropped (noting whether any was nonzero). Taken only when the fast
+    /// scan counted more than 19 digits (leading zeros included), so it is not inlined.
+    @inline(never)
+    static func scanLongDecimalPrefix(_ start: UnsafePointer<UInt8>, _ end: UnsafePointer<UInt8>) -> (ScannedDecimal, UnsafePointer<UInt8>)? {
         var p = start
         guard p < end else { return nil }
         var negative = false
@@ -115,22 +198,8 @@ enum NumberParsing {
             }
         }
         guard sawDigit else { return nil }
-        // Exponent.
-        if p < end, p.pointee | 0x20 == UInt8(ascii: "e") {
-            p += 1
-            var exponentNegative = false
-            if p < end, p.pointee == UInt8(ascii: "-") { exponentNegative = true; p += 1 } else if p < end, p.pointee == UInt8(ascii: "+") { p += 1 }
-            var value = 0
-            var sawExponentDigit = false
-            while p < end, case let d = p.pointee &- 0x30, d < 10 {
-                sawExponentDigit = true
-                // Saturate far beyond any text's length: past it the value is 0 or infinite anyway.
-                if value < 1 << 40 { value = value * 10 + Int(d) }
-                p += 1
-            }
-            guard sawExponentDigit else { return nil }
-            exponent += exponentNegative ? -value : value
-        }
+        guard let explicitExponent = scanExponent(&p, end) else { return nil }
+        exponent += explicitExponent
         return (ScannedDecimal(mantissa: mantissa, exponent: exponent, negative: negative, truncated: truncated), p)
     }
 
