@@ -92,6 +92,30 @@ struct CSVTests {
         }
     }
 
+    @Test("a number is parsed in the pass that finds its field's end, and the general path takes every other field")
+    func fusedFields() throws {
+        // Plain numbers before a delimiter, LF, CRLF, a CR at the end of the file; blanks and
+        // quotes (general path); 17-digit, >19-digit and subnormal values (strtod).
+        let text = "a,b,c\n1.5,-2e3,0.1\r\n \t7 ,\"8\",9.\n0.30000000000000004,123456789012345678901234,4.9e-324\n+.5,1E2,3\r"
+        let values = try CSV.readColumns(file(text), as: Double.self).values
+        #expect(values.rowArrays == [[1.5, -2000, 0.1], [7, 8, 9], [0.30000000000000004, 1.2345678901234568e23, .leastNonzeroMagnitude], [0.5, 100, 3]])
+        // A delimiter that can be part of a number turns the fused path off.
+        let dotted = try CSV.readColumns(file("1.2\n3.4\n"), format: CSVFormat(delimiter: UInt8(ascii: ".")), as: Double.self).values
+        #expect(dotted.rowArrays == [[1, 2], [3, 4]])
+        let tabbed = try CSV.readColumns(file("x\ty\n1e-3\t-0\n"), format: CSVFormat(delimiter: 0x09), as: Float.self).values
+        #expect(tabbed.rowArrays == [[0.001, 0]])
+        // Numbers followed by anything but the field's end are errors, on the right line and column.
+        for (bad, column) in [("a,b\n1,2\n1.5\r2,3\n", 1), ("a,b\n1,2\n3,1e\n", 2), ("a,b\n1,2\n3,1.5x\n", 2), ("a,b\n1,2\n-,3\n", 1),
+                              ("a,b\n1,2\n3,1e5.5\n", 2), ("a,b\n1,2\n1 2,3\n", 1), ("a,b\n1,2\n3,1e999\r\n", 2)] {
+            #expect {
+                _ = try CSV.readColumns(file(bad), as: Double.self)
+            } throws: { error in
+                guard case DescentError.invalidData(let location, _) = error else { return false }
+                return location.line == 3 && location.column == column
+            }
+        }
+    }
+
     @Test("errors name the file, line, column and what was expected", arguments: [1, 8 << 20])
     func errors(chunkSize: Int) throws {
         let cases: [(String, Int, Int, String)] = [

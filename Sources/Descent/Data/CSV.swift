@@ -449,6 +449,8 @@ struct ChunkParser<Scalar: BLASScalar> {
         var p = base + start
         var slots = context.slots
         let slotCount = slots.count
+        // A delimiter that can be part of a number (`.`, `e`, a digit) would be swallowed by the fused path.
+        let fusedNumbers = !"0123456789+-.eE".utf8.contains(delimiter)
         defer { stop = p - base }
         return slots.withUnsafeMutableBufferPointer { slotBuffer -> Void in
             let slot = slotBuffer.baseAddress!
@@ -474,37 +476,46 @@ struct ChunkParser<Scalar: BLASScalar> {
                         fail(p, field: field + 1, "expected \(fieldCount) fields, found more")
                         return
                     }
-                    var fieldEnd: UnsafePointer<UInt8>
-                    var quoted = false
-                    if p < fileEnd, p.pointee == UInt8(ascii: "\"") {
-                        // Quoted: find the closing quote ("" is an escaped quote).
-                        quoted = true
-                        p += 1
-                        while true {
-                            while p < fileEnd, p.pointee != UInt8(ascii: "\"") { p += 1 }
-                            if p >= fileEnd {
-                                fail(fieldStart, field: field + 1, "unterminated quoted field (expected a closing \")")
+                    // Fast path: a plain number that is the whole field, parsed in the same pass
+                    // that finds the field's end. The general path scans the field, then parses
+                    // it again; it takes everything else and is the one that reports errors.
+                    if target >= 0, fusedNumbers,
+                       let (value, stop): (Scalar, UnsafePointer<UInt8>) = NumberParsing.parseField(p, fileEnd, delimiter: delimiter) {
+                        row[target] = value
+                        p = stop
+                    } else {
+                        var fieldEnd: UnsafePointer<UInt8>
+                        var quoted = false
+                        if p < fileEnd, p.pointee == UInt8(ascii: "\"") {
+                            // Quoted: find the closing quote ("" is an escaped quote).
+                            quoted = true
+                            p += 1
+                            while true {
+                                while p < fileEnd, p.pointee != UInt8(ascii: "\"") { p += 1 }
+                                if p >= fileEnd {
+                                    fail(fieldStart, field: field + 1, "unterminated quoted field (expected a closing \")")
+                                    return
+                                }
+                                if p + 1 < fileEnd, p[1] == UInt8(ascii: "\"") { p += 2; continue }
+                                break
+                            }
+                            fieldEnd = p
+                            p += 1
+                            while p < fileEnd, p.pointee == 0x20 || p.pointee == 0x09, delimiter != p.pointee { p += 1 }
+                            if p < fileEnd, p.pointee != delimiter, p.pointee != 0x0A, !(p.pointee == 0x0D && (p + 1 == fileEnd || p[1] == 0x0A)) {
+                                fail(p, field: field + 1, "expected a delimiter or the end of the line after a closing quote")
                                 return
                             }
-                            if p + 1 < fileEnd, p[1] == UInt8(ascii: "\"") { p += 2; continue }
-                            break
+                        } else {
+                            while p < fileEnd, p.pointee != delimiter, p.pointee != 0x0A { p += 1 }
+                            fieldEnd = p
+                            if fieldEnd > fieldStart, fieldEnd[-1] == 0x0D, p == fileEnd || p.pointee == 0x0A { fieldEnd -= 1 }
                         }
-                        fieldEnd = p
-                        p += 1
-                        while p < fileEnd, p.pointee == 0x20 || p.pointee == 0x09, delimiter != p.pointee { p += 1 }
-                        if p < fileEnd, p.pointee != delimiter, p.pointee != 0x0A, !(p.pointee == 0x0D && (p + 1 == fileEnd || p[1] == 0x0A)) {
-                            fail(p, field: field + 1, "expected a delimiter or the end of the line after a closing quote")
-                            return
+                        if target >= 0 {
+                            let contentStart = quoted ? fieldStart + 1 : fieldStart
+                            guard let value = number(contentStart, fieldEnd, quoted: quoted, field: field + 1) else { return }
+                            row[target] = value
                         }
-                    } else {
-                        while p < fileEnd, p.pointee != delimiter, p.pointee != 0x0A { p += 1 }
-                        fieldEnd = p
-                        if fieldEnd > fieldStart, fieldEnd[-1] == 0x0D, p == fileEnd || p.pointee == 0x0A { fieldEnd -= 1 }
-                    }
-                    if target >= 0 {
-                        let contentStart = quoted ? fieldStart + 1 : fieldStart
-                        guard let value = number(contentStart, fieldEnd, quoted: quoted, field: field + 1) else { return }
-                        row[target] = value
                     }
                     field += 1
                     if p < fileEnd, p.pointee == delimiter {
