@@ -247,7 +247,7 @@ def torch_minibatch(x, y, batch, budget, lr=1e-4):
 
 def run_descent(descent, args, data):
     command = [descent, "bench", "--data", data, "--json", "--repeats", str(args.repeats),
-               "--batch-sizes", ",".join(str(b) for b in args.batch_sizes),
+               "--batch-sizes", ",".join(str(b) for b in args.batch_sizes) or "none",
                "--minibatch-rows", str(args.minibatch_rows)]
     if args.labels:
         command += ["--labels", args.labels]
@@ -299,7 +299,8 @@ def main():
     parser.add_argument("--threads", type=int, help="OpenBLAS threads for descent (NumPy: set OPENBLAS_NUM_THREADS)")
     parser.add_argument("--repeats", type=int, default=5, help="timed samples per measurement and round")
     parser.add_argument("--rounds", type=int, default=2, help="alternations of descent and the peers")
-    parser.add_argument("--batch-sizes", type=lambda s: [int(v) for v in s.split(",")], default=[1, 32, 256, 4096])
+    parser.add_argument("--batch-sizes", type=lambda s: [] if s == "none" else [int(v) for v in s.split(",")],
+                        default=[1, 32, 256, 4096], help="comma-separated, or 'none' to skip mini-batches")
     parser.add_argument("--minibatch-rows", type=int, default=1_000_000)
     parser.add_argument("--minibatch-seconds", type=float, default=2.0, help="time budget per peer batch size")
     parser.add_argument("--no-solve", action="store_true", help="skip the closed-form solvers")
