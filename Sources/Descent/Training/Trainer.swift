@@ -62,7 +62,7 @@ public struct Trainer<Scalar: BLASScalar>: Sendable {
                 .split(dataset, validationFraction: config.validationFraction, seed: config.seed)
             (trainingRows, validationRows, rowMap) = (local.train, local.validation, local.map)
         } else if validationRows == nil, config.validationFraction > 0 {
-            let split = try Split.trainValidation(dataset, validationFraction: config.validationFraction, seed: config.seed)
+            let split = try Split.trainValidationRows(dataset, validationFraction: config.validationFraction, seed: config.seed)
             trainingRows = split.train
             validationRows = split.validation
         }
