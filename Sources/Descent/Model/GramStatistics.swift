@@ -100,10 +100,8 @@ public struct MeanSquaredErrorStatistics: Sendable {
             let normalized = shared.normalization.map { ($0.offsets, $0.multipliers, $0.blocks + worker * blockRows * d) }
             func rows(_ start: Int, _ m: Int) -> UnsafePointer<S> {
                 guard case let (offsets, multipliers, out)? = normalized else { return shared.x + start * d }
-                for i in 0..<m {
-                    let source = shared.x + (start + i) * d, target = out + i * d
-                    for j in 0..<d { target[j] = (source[j] - offsets[j]) * multipliers[j] }
-                }
+                MeanSquaredErrorKernel.normalizeRows(shared.x + start * d, rows: m, columns: d, offsets: offsets,
+                                                     multipliers: multipliers, into: out)
                 return UnsafePointer(out)
             }
             // Shift by the task's first row: syrk then sums products of small numbers.
