@@ -82,7 +82,14 @@ public struct Trainer<Scalar: BLASScalar>: Sendable {
         // copied (issue 6). Distributed runs train on a normalized copy of their rows.
         let rowNormalized = !distributed && !normalizer.isIdentity
         let train = rowNormalized ? trainingRows : normalizer.transform(trainingRows)
-        let valid = validationRows.map { normalizer.transform($0) }
+        // Validation rows this run split off are referenced only here: taken out of
+        // `validationRows`, they are normalized in place, not copied (explicit rows are copied).
+        var heldOut = validationRows.take()
+        if var rows = heldOut.take() {
+            normalizer.transform(inPlace: &rows)
+            heldOut = rows
+        }
+        let valid = heldOut
         let (n, d) = (train.rowCount, train.featureCount)
 
         var parameters = Vector<Scalar>(zeros: d + 1)
