@@ -11,12 +11,14 @@ Checked (exit status 1 when one exceeds --limit, default 1.1):
   * train, full batch           --data X.npy --labels Y.npy --epochs 3
   * train, mini-batch           --data X.npy --labels Y.npy --batch-size 32 --epochs 2
   * train, mini-batch, standardized (rows are normalized as they are read)
+  * train, full batch, standardized (the fused kernel normalizes each row block as it reads it)
+  * train --validation-fraction 0.2, mini-batch and full batch (the split copies the rows by
+    streaming the file in order and releasing each consumed chunk of the mapping), and with
+    --normalize standardize (the validation copy is normalized in place)
+  * train on a single features+target file (the features are copied chunk by chunk and each
+    consumed chunk of the mapping released)
   * solve                       --data X.npy --labels Y.npy
-
-Reported but not checked (known copies, see README "Peak memory"):
-  * train --normalize standardize, full batch (the fused kernel trains on a standardized copy)
-  * train on a single features+target file (the target column is split off into a copy)
-  * train --validation-fraction 0.2 (the split gathers the training rows into a copy)
+--no-extra skips the standardized full-batch, validation-split and single-file runs.
 
 Usage: python3 scripts/peak_memory.py [--descent .build/release/descent] [--rows N] [--features D]
        (`make peak-memory` builds the release binary and runs this.)
@@ -54,7 +56,7 @@ def main():
     parser.add_argument("--precision", choices=["float", "double"], default="double")
     parser.add_argument("--limit", type=float, default=1.1, help="the largest max-RSS / file-size ratio allowed")
     parser.add_argument("--dir", help="where to write the data (default: a temporary directory, removed after)")
-    parser.add_argument("--no-extra", action="store_true", help="skip the reported-only runs (known copies)")
+    parser.add_argument("--no-extra", action="store_true", help="skip the standardized full-batch, validation-split and single-file runs")
     args = parser.parse_args()
     if not os.path.exists("/usr/bin/time"):
         raise SystemExit("/usr/bin/time is missing (apt-get install time)")
@@ -81,13 +83,18 @@ def main():
             subprocess.run([descent, "generate", "--output", xy] + common, **quiet)
             runs += [
                 ("train --normalize standardize, full batch",
-                 [descent, "train"] + data + ["--epochs", "3", "--lr", "0.1", "--normalize", "standardize"], size, False),
+                 [descent, "train"] + data + ["--epochs", "3", "--lr", "0.1", "--normalize", "standardize"], size, True),
                 ("train --validation-fraction 0.2, mini-batch",
                  [descent, "train"] + data + ["--batch-size", "32", "--epochs", "1", "--lr", "0.001",
-                                              "--validation-fraction", "0.2"], size, False),
+                                              "--validation-fraction", "0.2"], size, True),
+                ("train --validation-fraction 0.2, full batch",
+                 [descent, "train"] + data + ["--epochs", "3", "--lr", "0.1", "--validation-fraction", "0.2"], size, True),
+                ("train --validation-fraction 0.2, standardized",
+                 [descent, "train"] + data + ["--epochs", "3", "--lr", "0.1", "--validation-fraction", "0.2",
+                                              "--normalize", "standardize"], size, True),
                 ("train, single file (target column), full batch",
                  [descent, "train", "--data", xy, "--precision", args.precision, "--quiet", "--json", "--epochs", "3",
-                  "--lr", "0.1"], os.path.getsize(xy), False),
+                  "--lr", "0.1"], os.path.getsize(xy), True),
             ]
         print("data: {} x {} {} in {} ({:.1f} MB; features {:.1f} MB + targets {:.1f} MB)".format(
             args.rows, args.features, args.precision, directory, size / 1e6, os.path.getsize(x) / 1e6, os.path.getsize(y) / 1e6))

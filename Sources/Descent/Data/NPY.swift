@@ -193,7 +193,7 @@ public enum NPY {
         let storage: AlignedStorage<Scalar>
         if inPlace, let data {
             let pointer = UnsafeMutableRawPointer(mutating: data).bindMemory(to: Scalar.self, capacity: count)
-            storage = AlignedStorage(borrowing: pointer, count: count, release: file.unmapper)
+            storage = AlignedStorage(borrowing: pointer, count: count, isFileMapping: true, release: file.unmapper)
             keepMapping = true
         } else {
             storage = AlignedStorage(uninitializedCount: count)
@@ -382,6 +382,10 @@ public enum NPY {
 
     /// Copies the columns other than `target` into an aligned matrix, and `target` into a
     /// vector, in parallel row blocks of about 256 KB.
+    ///
+    /// The rows are consumed in order, in chunks of about 1 MiB; when `all` is a memory-mapped
+    /// file each consumed chunk's pages are released (``AlignedStorage/releasePages(_:)``), so
+    /// peak memory is the copy plus one chunk, not the copy plus the whole file (issue 6).
     @_specialize(where Scalar == Double)
     @_specialize(where Scalar == Float)
     static func splitTargetColumn<Scalar: BLASScalar>(_ all: Matrix<Scalar>, target: Int) -> (Matrix<Scalar>, Vector<Scalar>) {
@@ -391,16 +395,22 @@ public enum NPY {
         let source = SendablePointer(all.baseAddress)
         let x = SendablePointer(features.baseAddress)
         let y = SendablePointer(targets.baseAddress)
-        let rowsPerBlock = max(1, (256 << 10) / max(1, width * MemoryLayout<Scalar>.stride))
-        parallelForBlocks(count: n, blockSize: rowsPerBlock) { range in
-            for i in range {
-                let row = source.pointer + i * width
-                let out = x.pointer + i * d
-                if target > 0 { out.update(from: row, count: target) }
-                if target < d { (out + target).update(from: row + target + 1, count: d - target) }
-                y.pointer[i] = row[target]
+        let rowBytes = max(1, width * MemoryLayout<Scalar>.stride)
+        let rowsPerBlock = max(1, (256 << 10) / rowBytes)
+        let rowsPerChunk = max(rowsPerBlock, (1 << 20) / rowBytes / rowsPerBlock * rowsPerBlock)
+        MappedFile.streamChunks(count: n, chunk: rowsPerChunk, { chunk in
+            parallelForBlocks(count: chunk.count, blockSize: rowsPerBlock) { range in
+                for i in (chunk.lowerBound + range.lowerBound)..<(chunk.lowerBound + range.upperBound) {
+                    let row = source.pointer + i * width
+                    let out = x.pointer + i * d
+                    if target > 0 { out.update(from: row, count: target) }
+                    if target < d { (out + target).update(from: row + target + 1, count: d - target) }
+                    y.pointer[i] = row[target]
+                }
             }
-        }
+        }, release: { rows in
+            all.storage.releasePages((all.offset + rows.lowerBound * width)..<(all.offset + rows.upperBound * width))
+        })
         return (features, targets)
     }
 

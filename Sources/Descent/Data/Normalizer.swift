@@ -127,6 +127,22 @@ public struct Normalizer: Sendable, Equatable {
         return result
     }
 
+    /// Transforms `dataset`'s features where they are: in place when no other value shares
+    /// their storage (copy-on-write copies them first otherwise), with ``transform(_:)-(Matrix<S>)``'s
+    /// expression, so the same bits. The trainer normalizes its own validation copy this way,
+    /// which no one else holds, instead of making a second copy (issue 6).
+    func transform<S: BLASScalar>(inPlace dataset: inout Dataset<S>) {
+        precondition(dataset.featureCount == offsets.count, "Normalizer.transform(inPlace:): \(dataset.featureCount) columns but fitted on \(offsets.count)")
+        if isIdentity { return }
+        let (n, d) = (dataset.rowCount, dataset.featureCount)
+        let (offsets, multipliers) = rowTransform(as: S.self)
+        dataset.features.withUnsafeMutableBufferPointer { x in
+            for i in 0..<n {
+                for j in 0..<d { x[i * d + j] = (x[i * d + j] - offsets[j]) * multipliers[j] }
+            }
+        }
+    }
+
     /// A model trained on normalized features, mapped to the original units.
     public func originalModel<S: BLASScalar>(from trained: LinearModel<S>) -> LinearModel<S> {
         precondition(trained.featureCount == offsets.count, "Normalizer.originalModel: \(trained.featureCount) weights but fitted on \(offsets.count)")

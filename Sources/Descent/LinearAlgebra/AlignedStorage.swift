@@ -19,6 +19,8 @@ public final class AlignedStorage<Scalar: BLASScalar>: @unchecked Sendable {
     /// The number of elements.
     public let count: Int
     private let release: (@Sendable () -> Void)?
+    /// Whether `pointer` is inside a ``MappedFile`` mapping (see ``releasePages(_:)``).
+    let isFileMapping: Bool
 
     /// Allocates `count` zero-filled elements, 64-byte aligned.
     public init(zeroedCount count: Int) {
@@ -29,6 +31,7 @@ public final class AlignedStorage<Scalar: BLASScalar>: @unchecked Sendable {
         self.pointer = raw.bindMemory(to: Scalar.self, capacity: max(count, 1))
         self.count = count
         self.release = nil
+        self.isFileMapping = false
     }
 
     /// Allocates `count` elements, 64-byte aligned, without initializing them; the caller
@@ -40,6 +43,7 @@ public final class AlignedStorage<Scalar: BLASScalar>: @unchecked Sendable {
         self.pointer = raw.bindMemory(to: Scalar.self, capacity: max(count, 1))
         self.count = count
         self.release = nil
+        self.isFileMapping = false
     }
 
     /// Allocations of at least this many bytes are 2 MiB aligned, rounded up to 2 MiB and
@@ -66,6 +70,31 @@ public final class AlignedStorage<Scalar: BLASScalar>: @unchecked Sendable {
         self.pointer = pointer
         self.count = count
         self.release = release
+        self.isFileMapping = false
+    }
+
+    /// Wraps memory owned elsewhere; `isFileMapping` says it lies in a ``MappedFile``
+    /// mapping, whose pages ``releasePages(_:)`` may drop.
+    init(borrowing pointer: UnsafeMutablePointer<Scalar>, count: Int, isFileMapping: Bool,
+         release: @escaping @Sendable () -> Void) {
+        self.pointer = pointer
+        self.count = count
+        self.release = release
+        self.isFileMapping = isFileMapping
+    }
+
+    /// Tells the kernel elements `range` will not be read again soon: for a memory-mapped
+    /// file, the pages wholly inside the range leave this process's resident set (the page
+    /// cache keeps them, and a later read brings them back with the same bytes; see
+    /// `MappedFile.releasePages`). A no-op for allocated memory, whose pages hold the only
+    /// copy of the data.
+    ///
+    /// Passes that read mapped data once while writing a copy call it on each consumed
+    /// block, so the copy and the whole file are never resident together.
+    func releasePages(_ range: Range<Int>) {
+        guard isFileMapping, !range.isEmpty else { return }
+        precondition(range.lowerBound >= 0 && range.upperBound <= count, "releasePages: \(range) outside 0..<\(count)")
+        MappedFile.releasePages(UnsafeRawPointer(pointer + range.lowerBound), byteCount: range.count * MemoryLayout<Scalar>.stride)
     }
 
     /// A new owned storage holding a copy of `count` elements starting at `source`.

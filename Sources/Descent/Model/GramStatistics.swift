@@ -3,6 +3,8 @@ private struct StatisticsPointers<S: BLASScalar>: @unchecked Sendable {
     let x: UnsafePointer<S>, y: UnsafePointer<S>
     let scratch: UnsafeMutablePointer<Double>
     let results: UnsafeMutablePointer<Double>
+    /// Normalization (`offsets`, `multipliers`) and per-worker blocks of `blockRows × d` scalars, or nil.
+    let normalization: (offsets: UnsafePointer<S>, multipliers: UnsafePointer<S>, blocks: UnsafeMutablePointer<S>)?
 }
 
 /// The sufficient statistics of the mean squared error of a linear model on (X, y), in
@@ -54,6 +56,17 @@ public struct MeanSquaredErrorStatistics: Sendable {
     @_specialize(where S == Float)
     @_specialize(where S == Double)
     public init<S: BLASScalar>(features: Matrix<S>, targets: Vector<S>, threads: Int? = nil) {
+        self.init(features: features, targets: targets, threads: threads, normalization: nil)
+    }
+
+    /// The statistics of the normalized features `x′ⱼ = (xⱼ − offsetⱼ)·multiplierⱼ`
+    /// (``Normalizer/rowTransform(as:)``'s numbers) and `targets`, without a normalized copy
+    /// of X (issue 6): each block is normalized in `S` into the worker's scratch as it is read,
+    /// the same values a copy made by ``Normalizer/transform(_:)-(Matrix<S>)`` holds, so the same bits.
+    @_specialize(where S == Float)
+    @_specialize(where S == Double)
+    init<S: BLASScalar>(features: Matrix<S>, targets: Vector<S>, threads: Int? = nil,
+                        normalization: (offsets: [S], multipliers: [S])?) {
         precondition(features.rows == targets.count,
                      "MeanSquaredErrorStatistics: features \(features.rows) × \(features.columns) but targets [\(targets.count)]")
         let n = features.rows, d = features.columns, p = d + 1
@@ -66,8 +79,14 @@ public struct MeanSquaredErrorStatistics: Sendable {
         let resultStride = 1 + p + p * p  // count, means, comoments
         let scratch = AlignedStorage<Double>(zeroedCount: max(1, workers * scratchStride))
         let results = AlignedStorage<Double>(zeroedCount: max(1, tasks * resultStride))
+        let normalizedBlocks = AlignedStorage<S>(uninitializedCount: normalization == nil ? 0 : workers * blockRows * d)
+        let offsets = normalization.map { AlignedStorage<S>(copying: $0.offsets, count: d) }
+        let multipliers = normalization.map { AlignedStorage<S>(copying: $0.multipliers, count: d) }
         let shared = StatisticsPointers(x: features.baseAddress, y: targets.baseAddress,
-                                        scratch: scratch.pointer, results: results.pointer)
+                                        scratch: scratch.pointer, results: results.pointer,
+                                        normalization: offsets.flatMap { o in
+                                            multipliers.map { (UnsafePointer(o.pointer), UnsafePointer($0.pointer), normalizedBlocks.pointer) }
+                                        })
         let work = { (task: Int, worker: Int) in
             let lower = task * taskRows, upper = min(n, lower + taskRows)
             let base = shared.scratch + worker * scratchStride
@@ -77,13 +96,22 @@ public struct MeanSquaredErrorStatistics: Sendable {
             ones.update(repeating: 1, count: blockRows)
             sums.update(repeating: 0, count: p)
             product.update(repeating: 0, count: p * p)
+            // With normalization, a block of normalized rows (the expression of `Normalizer.transform`).
+            let normalized = shared.normalization.map { ($0.offsets, $0.multipliers, $0.blocks + worker * blockRows * d) }
+            func rows(_ start: Int, _ m: Int) -> UnsafePointer<S> {
+                guard case let (offsets, multipliers, out)? = normalized else { return shared.x + start * d }
+                MeanSquaredErrorKernel.normalizeRows(shared.x + start * d, rows: m, columns: d, offsets: offsets,
+                                                     multipliers: multipliers, into: out)
+                return UnsafePointer(out)
+            }
             // Shift by the task's first row: syrk then sums products of small numbers.
-            for j in 0..<d { means[j] = Double(shared.x[lower * d + j]) }
+            let firstRow = rows(lower, 1)
+            for j in 0..<d { means[j] = Double(firstRow[j]) }
             means[d] = Double(shared.y[lower])
             var start = lower
             while start < upper {
                 let m = min(blockRows, upper - start)
-                RowPasses.widenCentred(x: shared.x + start * d, y: shared.y + start, rows: m, d: d, shift: means, out: block)
+                RowPasses.widenCentred(x: rows(start, m), y: shared.y + start, rows: m, d: d, shift: means, out: block)
                 BLAS.gemv(.transposed, rows: m, columns: p, alpha: 1, block, lda: p, ones, 1, beta: 1, sums, 1)
                 BLAS.syrk(.upper, .transposed, n: p, k: m, alpha: 1, block, lda: p, beta: 1, product, ldc: p)
                 start += m
@@ -101,6 +129,7 @@ public struct MeanSquaredErrorStatistics: Sendable {
         } else {
             WorkerPool.shared.run(tasks: tasks, threads: workers, work)
         }
+        withExtendedLifetime((normalizedBlocks, offsets, multipliers)) {}
         var total = CentredMoments(dimension: p)
         for task in 0..<tasks {
             let result = results.pointer + task * resultStride

@@ -21,6 +21,10 @@ public final class GradientWorkspace<Scalar: BLASScalar> {
     let residualStride: Int
     private(set) var partialGradients: AlignedStorage<Scalar>
     private(set) var partialSums: AlignedStorage<Double>
+    /// Per thread, one normalized row block (`blockRows × columns`), when the kernel
+    /// normalizes as it reads (empty until a run needs it).
+    private(set) var normalizedBlocks: AlignedStorage<Scalar>
+    private(set) var normalizedBlockStride = 0
 
     /// A workspace for data of `featureCount` columns; `blockRows` overrides the block size,
     /// `threads` (default: every core) bounds the threads of an epoch.
@@ -38,12 +42,23 @@ public final class GradientWorkspace<Scalar: BLASScalar> {
         residuals = AlignedStorage(zeroedCount: residualStride * threads)
         partialGradients = AlignedStorage(zeroedCount: 0)
         partialSums = AlignedStorage(zeroedCount: 0)
+        normalizedBlocks = AlignedStorage(zeroedCount: 0)
     }
 
     /// Makes room for the partial results of `tasks` tasks of `columns` gradient elements.
     func reserve(tasks: Int, columns: Int) {
         if partialGradients.count < tasks * columns { partialGradients = AlignedStorage(zeroedCount: tasks * columns) }
         if partialSums.count < 2 * tasks { partialSums = AlignedStorage(zeroedCount: 2 * tasks) }
+    }
+
+    /// Makes room for one normalized block of `columns` per thread (each on its own cache lines).
+    func reserveNormalizedBlocks(columns: Int) {
+        let perLine = storageAlignment / MemoryLayout<Scalar>.stride
+        let stride = (blockRows * columns + perLine - 1) / perLine * perLine
+        if normalizedBlockStride < stride || normalizedBlocks.count < stride * threads {
+            normalizedBlockStride = stride
+            normalizedBlocks = AlignedStorage(uninitializedCount: stride * threads)
+        }
     }
 }
 
@@ -54,11 +69,13 @@ private struct EpochPointers<S: BLASScalar>: @unchecked Sendable {
     let residuals: UnsafeMutablePointer<S>
     let partialGradients: UnsafeMutablePointer<S>
     let partialSums: UnsafeMutablePointer<Double>
+    /// Normalization (`offsets`, `multipliers`) and the per-thread normalized blocks, or nil.
+    let normalization: (offsets: UnsafePointer<S>, multipliers: UnsafePointer<S>, blocks: UnsafeMutablePointer<S>)?
 }
 
 /// The fused mean-squared-error kernel on raw row-major buffers. This is the one place the
 /// loss and gradient are computed; every caller (``LinearModel``, the ``Trainer``, the free
-/// functions below) goes through ``accumulate(x:y:rows:columns:weights:bias:gradientScale:weightsGradient:workspace:)``.
+/// functions below) goes through ``accumulate(x:y:rows:columns:weights:bias:gradientScale:weightsGradient:workspace:normalization:)``.
 ///
 /// The kernels carry `@_specialize` for `Float` and `Double`: the CLI reaches the engine
 /// through an opened existential (`--precision`), and unspecialized generic SIMD code is
@@ -73,13 +90,19 @@ enum MeanSquaredErrorKernel {
     /// in L2), while summing r and r². X is read from memory once. The task partials are then
     /// summed in task order in `Double`, so the bits do not depend on the thread count.
     ///
+    /// With `normalization` (its `row` is not used), X is the raw features and every block is
+    /// normalized, `x′ⱼ = (xⱼ − offsetⱼ)·multiplierⱼ`, into the thread's scratch block before
+    /// the two `gemv`s: the same values, blocks and order as on a normalized copy of X (so the
+    /// same bits), without the copy (issue 6), for one more pass over each block while it is in L2.
+    ///
     /// - Returns: Σr² and Σr over all rows, in `Double` (each block's partial is in `Scalar`).
     @_specialize(where S == Float)
     @_specialize(where S == Double)
     static func accumulate<S: BLASScalar>(
         x: UnsafePointer<S>, y: UnsafePointer<S>, rows: Int, columns: Int,
         weights: UnsafePointer<S>, bias: S, gradientScale: S,
-        weightsGradient: UnsafeMutablePointer<S>?, workspace: GradientWorkspace<S>
+        weightsGradient: UnsafeMutablePointer<S>?, workspace: GradientWorkspace<S>,
+        normalization: RowNormalization<S>? = nil
     ) -> (sumOfSquares: Double, sum: Double) {
         let blockRows = workspace.blockRows
         let taskRows = blockRows * GradientWorkspace<S>.blocksPerTask
@@ -87,10 +110,13 @@ enum MeanSquaredErrorKernel {
         guard tasks > 0 else { return (0, 0) }
         workspace.reserve(tasks: tasks, columns: columns)
         let wantGradient = weightsGradient != nil && columns > 0
+        if normalization != nil { workspace.reserveNormalizedBlocks(columns: columns) }
         let shared = EpochPointers(x: x, y: y, weights: weights, residuals: workspace.residuals.pointer,
                                    partialGradients: workspace.partialGradients.pointer,
-                                   partialSums: workspace.partialSums.pointer)
+                                   partialSums: workspace.partialSums.pointer,
+                                   normalization: normalization.map { ($0.offsets, $0.multipliers, workspace.normalizedBlocks.pointer) })
         let stride = workspace.residualStride
+        let blockStride = workspace.normalizedBlockStride
         let threads = min(workspace.threads, tasks)
         let work = { (task: Int, worker: Int) in
             let lower = task * taskRows, upper = min(rows, lower + taskRows)
@@ -98,7 +124,8 @@ enum MeanSquaredErrorKernel {
             let (squares, sum) = accumulateRows(
                 lower..<upper, x: shared.x, y: shared.y, columns: columns, weights: shared.weights, bias: bias,
                 gradientScale: gradientScale, partialGradient: wantGradient ? partial : nil,
-                residual: shared.residuals + worker * stride, blockRows: blockRows)
+                residual: shared.residuals + worker * stride, blockRows: blockRows,
+                normalization: shared.normalization.map { ($0.offsets, $0.multipliers, $0.blocks + worker * blockStride) })
             shared.partialSums[2 * task] = squares
             shared.partialSums[2 * task + 1] = sum
         }
@@ -129,19 +156,25 @@ enum MeanSquaredErrorKernel {
 
     /// One task: the fused pass over `range` (blocks of `blockRows`), writing
     /// `gradientScale · X_rangeᵀ r` into `partialGradient` (when given) and returning Σr², Σr.
+    /// With `normalization`, each block is first normalized into `block` (`blockRows × columns`).
     @_specialize(where S == Float)
     @_specialize(where S == Double)
     static func accumulateRows<S: BLASScalar>(
         _ range: Range<Int>, x: UnsafePointer<S>, y: UnsafePointer<S>, columns: Int,
         weights: UnsafePointer<S>, bias: S, gradientScale: S, partialGradient: UnsafeMutablePointer<S>?,
-        residual: UnsafeMutablePointer<S>, blockRows: Int
+        residual: UnsafeMutablePointer<S>, blockRows: Int,
+        normalization: (offsets: UnsafePointer<S>, multipliers: UnsafePointer<S>, block: UnsafeMutablePointer<S>)? = nil
     ) -> (sumOfSquares: Double, sum: Double) {
         partialGradient?.update(repeating: 0, count: columns)
         var sumOfSquares = 0.0, sum = 0.0
         var start = range.lowerBound
         while start < range.upperBound {
             let m = min(blockRows, range.upperBound - start)
-            let xb = x + start * columns
+            var xb = x + start * columns
+            if let (offsets, multipliers, block) = normalization {
+                normalizeRows(xb, rows: m, columns: columns, offsets: offsets, multipliers: multipliers, into: block)
+                xb = UnsafePointer(block)
+            }
             BLAS.copy(m, y + start, 1, residual, 1)
             if columns > 0 {
                 BLAS.gemv(.none, rows: m, columns: columns, alpha: 1, xb, lda: columns, weights, 1,
@@ -159,6 +192,31 @@ enum MeanSquaredErrorKernel {
             start += m
         }
         return (sumOfSquares, sum)
+    }
+
+    /// `target[i·columns + j] = (source[i·columns + j] − offsets[j]) · multipliers[j]` for
+    /// `rows` rows: `Normalizer.transform`'s expression (so a copy's bits), 8 lanes at a time.
+    @_specialize(where S == Float)
+    @_specialize(where S == Double)
+    static func normalizeRows<S: BLASScalar>(_ source: UnsafePointer<S>, rows: Int, columns: Int, offsets: UnsafePointer<S>,
+                                             multipliers: UnsafePointer<S>, into target: UnsafeMutablePointer<S>) {
+        let vectorColumns = columns / 8 * 8
+        let stride = MemoryLayout<S>.stride
+        for i in 0..<rows {
+            let from = UnsafeRawPointer(source + i * columns), to = UnsafeMutableRawPointer(target + i * columns)
+            var j = 0
+            while j < vectorColumns {
+                let x = from.loadUnaligned(fromByteOffset: j * stride, as: SIMD8<S>.self)
+                let o = UnsafeRawPointer(offsets + j).loadUnaligned(as: SIMD8<S>.self)
+                let k = UnsafeRawPointer(multipliers + j).loadUnaligned(as: SIMD8<S>.self)
+                to.storeBytes(of: (x - o) * k, toByteOffset: j * stride, as: SIMD8<S>.self)
+                j += 8
+            }
+            while j < columns {
+                target[i * columns + j] = (source[i * columns + j] - offsets[j]) * multipliers[j]
+                j += 1
+            }
+        }
     }
 
     /// r ← r + b, returning Σr² and Σr, with 8-wide SIMD accumulators.
@@ -229,13 +287,16 @@ public func meanSquaredErrorGradient<S: BLASScalar>(
 
 extension MeanSquaredErrorKernel {
     /// The loss and gradient on raw buffers: overwrites `weightsGradient` (`columns` elements)
-    /// with `(2/n)·Xᵀr + 2·l2·w` and returns the loss and `∂L/∂b`. Allocates nothing.
+    /// with `(2/n)·Xᵀr + 2·l2·w` and returns the loss and `∂L/∂b`. With `normalization`, X is
+    /// normalized block by block as it is read (see ``accumulate(x:y:rows:columns:weights:bias:gradientScale:weightsGradient:workspace:normalization:)``).
+    /// Allocates nothing (after the workspace's first normalized call).
     @_specialize(where S == Float)
     @_specialize(where S == Double)
     static func lossAndGradient<S: BLASScalar>(
         x: UnsafePointer<S>, y: UnsafePointer<S>, rows n: Int, columns d: Int,
         weights: UnsafePointer<S>, bias: S, l2: S,
-        weightsGradient gradient: UnsafeMutablePointer<S>, workspace: GradientWorkspace<S>
+        weightsGradient gradient: UnsafeMutablePointer<S>, workspace: GradientWorkspace<S>,
+        normalization: RowNormalization<S>? = nil
     ) -> (loss: S, biasGradient: S) {
         // Start from the penalty's gradient 2·l2·w (or zero), then accumulate (2/n)·Xᵀr.
         if l2 != 0 {
@@ -247,7 +308,8 @@ extension MeanSquaredErrorKernel {
         let penalty = l2 != 0 ? l2 * BLAS.dot(d, weights, 1, weights, 1) : 0
         guard n > 0 else { return (penalty, 0) }
         let (squares, sum) = accumulate(x: x, y: y, rows: n, columns: d, weights: weights, bias: bias,
-                                        gradientScale: 2 / S(n), weightsGradient: gradient, workspace: workspace)
+                                        gradientScale: 2 / S(n), weightsGradient: gradient, workspace: workspace,
+                                        normalization: normalization)
         return (S(squares / Double(n)) + penalty, S(2 * sum / Double(n)))
     }
 

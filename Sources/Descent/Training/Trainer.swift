@@ -62,7 +62,7 @@ public struct Trainer<Scalar: BLASScalar>: Sendable {
                 .split(dataset, validationFraction: config.validationFraction, seed: config.seed)
             (trainingRows, validationRows, rowMap) = (local.train, local.validation, local.map)
         } else if validationRows == nil, config.validationFraction > 0 {
-            let split = try Split.trainValidation(dataset, validationFraction: config.validationFraction, seed: config.seed)
+            let split = try Split.trainValidationRows(dataset, validationFraction: config.validationFraction, seed: config.seed)
             trainingRows = split.train
             validationRows = split.validation
         }
@@ -77,11 +77,19 @@ public struct Trainer<Scalar: BLASScalar>: Sendable {
         let normalizer = distributed
             ? try DistributedData.normalizer(config.normalization, localFeatures: trainingRows.features, communicator: communicator)
             : try Normalizer.fit(config.normalization, to: trainingRows.features)
-        // Mini-batches normalize each row as they read it (bit-identical values), so they train
-        // on the raw rows and X is never copied; full batch trains on a normalized copy.
-        let rowNormalized = !distributed && !normalizer.isIdentity && (config.batchSize ?? Int.max) < trainingRows.rowCount
+        // Training normalizes rows as it reads them (bit-identical values): mini-batches row by
+        // row, the full-batch kernel and the Gram statistics block by block, so X is never
+        // copied (issue 6). Distributed runs train on a normalized copy of their rows.
+        let rowNormalized = !distributed && !normalizer.isIdentity
         let train = rowNormalized ? trainingRows : normalizer.transform(trainingRows)
-        let valid = validationRows.map { normalizer.transform($0) }
+        // Validation rows this run split off are referenced only here: taken out of
+        // `validationRows`, they are normalized in place, not copied (explicit rows are copied).
+        var heldOut = validationRows.take()
+        if var rows = heldOut.take() {
+            normalizer.transform(inPlace: &rows)
+            heldOut = rows
+        }
+        let valid = heldOut
         let (n, d) = (train.rowCount, train.featureCount)
 
         var parameters = Vector<Scalar>(zeros: d + 1)
@@ -132,7 +140,9 @@ public struct Trainer<Scalar: BLASScalar>: Sendable {
         let clock = ContinuousClock()
         let start = clock.now
         // The Gram path: the statistics of the training (and validation) rows once, then O(d²) an epoch.
-        let statistics = method == .gram ? MeanSquaredErrorStatistics(features: train.features, targets: train.targets, threads: threads) : nil
+        let statistics = method == .gram ? MeanSquaredErrorStatistics(
+            features: train.features, targets: train.targets, threads: threads,
+            normalization: rowNormalized ? normalizer.rowTransform(as: Scalar.self) : nil) : nil
         let validationStatistics = method == .gram ? valid.map {
             MeanSquaredErrorStatistics(features: $0.features, targets: $0.targets, threads: threads)
         } : nil
@@ -165,9 +175,11 @@ public struct Trainer<Scalar: BLASScalar>: Sendable {
                         g[d] = biasGradient
                         return loss
                     }
-                    let (loss, biasGradient) = MeanSquaredErrorKernel.lossAndGradient(
-                        x: x, y: y, rows: rows, columns: d, weights: p.baseAddress!, bias: p[d], l2: l2,
-                        weightsGradient: g.baseAddress!, workspace: workspace)
+                    let (loss, biasGradient) = withRowNormalization { normalization in
+                        MeanSquaredErrorKernel.lossAndGradient(
+                            x: x, y: y, rows: rows, columns: d, weights: p.baseAddress!, bias: p[d], l2: l2,
+                            weightsGradient: g.baseAddress!, workspace: workspace, normalization: normalization)
+                    }
                     g[d] = biasGradient
                     return Double(loss)
                 }
@@ -218,9 +230,10 @@ public struct Trainer<Scalar: BLASScalar>: Sendable {
                 }
             }
         }
-        /// The loss on the training rows (normalized on the fly for row-normalized mini-batches).
+        /// The loss on the training rows (normalized on the fly when row-normalized; the Gram
+        /// path's statistics are already of the normalized rows).
         func trainingLoss() -> Double {
-            guard rowNormalized else { return loss(on: train, statistics: statistics) }
+            guard rowNormalized, statistics == nil else { return loss(on: train, statistics: statistics) }
             return parameters.withUnsafeBufferPointer { p in
                 withRowNormalization { normalization in
                     MiniBatchKernel.normalizedLoss(x: train.features.baseAddress, y: train.targets.baseAddress, rows: n, columns: d,
