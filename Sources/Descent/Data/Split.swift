@@ -6,12 +6,14 @@
 /// (Swift's own `shuffle(using:)` is not specified across versions, so it is not used.)
 public enum Split {
     /// Shuffles `indices` in place with the specified Fisher–Yates walk.
-    public static func shuffle(_ indices: inout [Int], using generator: inout SeededGenerator) {
-        var i = indices.count - 1
-        while i > 0 {
-            let j = Int(generator.next() % UInt64(i + 1))
-            indices.swapAt(i, j)
-            i -= 1
+    public static func shuffle<Index: FixedWidthInteger>(_ indices: inout [Index], using generator: inout SeededGenerator) {
+        indices.withUnsafeMutableBufferPointer { indices in
+            var i = indices.count - 1
+            while i > 0 {
+                let j = Int(generator.next() % UInt64(i + 1))
+                indices.swapAt(i, j)
+                i -= 1
+            }
         }
     }
 
@@ -79,13 +81,7 @@ public enum Split {
             for k in 0..<n { buffer[k] = Index(truncatingIfNeeded: k) }
             initialized = n
         }
-        order.withUnsafeMutableBufferPointer { order in
-            var i = n - 1
-            while i > 0 {
-                order.swapAt(i, Int(generator.next() % UInt64(i + 1)))
-                i -= 1
-            }
-        }
+        shuffle(&order, using: &generator)
         return [Index](unsafeUninitializedCapacity: n) { buffer, initialized in
             for k in 0..<n { buffer[Int(truncatingIfNeeded: order[k])] = Index(truncatingIfNeeded: k) }
             initialized = n

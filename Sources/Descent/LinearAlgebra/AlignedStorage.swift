@@ -66,11 +66,8 @@ public final class AlignedStorage<Scalar: BLASScalar>: @unchecked Sendable {
 
     /// Wraps memory owned elsewhere (for example a memory-mapped file); `release` runs when
     /// the last value using it goes away.
-    public init(borrowing pointer: UnsafeMutablePointer<Scalar>, count: Int, release: @escaping @Sendable () -> Void) {
-        self.pointer = pointer
-        self.count = count
-        self.release = release
-        self.isFileMapping = false
+    public convenience init(borrowing pointer: UnsafeMutablePointer<Scalar>, count: Int, release: @escaping @Sendable () -> Void) {
+        self.init(borrowing: pointer, count: count, isFileMapping: false, release: release)
     }
 
     /// Wraps memory owned elsewhere; `isFileMapping` says it lies in a ``MappedFile``
