@@ -7,23 +7,12 @@ import Glibc
 /// The scratch file this process reuses for every input.
 let fuzzPath = "/dev/shm/descent-fuzz-npy-\(getpid()).npy"
 
-/// Writes `size` bytes to `path` (whole, or nothing on failure).
-func writeInput(_ data: UnsafePointer<UInt8>, _ size: Int, to path: String) -> Bool {
-    let descriptor = open(path, O_WRONLY | O_CREAT | O_TRUNC, 0o600)
-    guard descriptor >= 0 else { return false }
-    defer { close(descriptor) }
-    var offset = 0
-    while offset < size {
-        let written = write(descriptor, data + offset, size - offset)
-        if written <= 0 { return false }
-        offset += written
-    }
-    return true
-}
-
 @_cdecl("LLVMFuzzerTestOneInput")
 public func fuzzNPY(_ data: UnsafePointer<UInt8>, _ size: Int) -> CInt {
-    guard writeInput(data, size, to: fuzzPath) else { return 0 }
+    // The engine's own atomic writer: the file holds the whole input, or the input is skipped.
+    guard (try? AtomicFile.write(to: fuzzPath, { try $0.write(UnsafeRawBufferPointer(start: data, count: size)) })) != nil else {
+        return 0
+    }
     do { _ = try NPY.readHeader(fuzzPath) } catch {}
     do { _ = try NPY.loadDataset(fuzzPath, as: Double.self) } catch {}
     do { _ = try NPY.loadDataset(fuzzPath, targetIndex: 0, as: Float.self) } catch {}

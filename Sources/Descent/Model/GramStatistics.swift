@@ -135,15 +135,7 @@ public struct MeanSquaredErrorStatistics: Sendable {
             let result = results.pointer + task * resultStride
             total.merge(count: Int(result[0]), means: result + 1, comoments: result + 1 + p)
         }
-        var gram = [Double](repeating: 0, count: d * d)
-        var cross = [Double](repeating: 0, count: d)
-        for i in 0..<d {
-            for j in i..<d {
-                gram[i * d + j] = total.comoments[i * p + j]
-                gram[j * d + i] = total.comoments[i * p + j]
-            }
-            cross[i] = total.comoments[i * p + d]
-        }
+        let (gram, cross) = total.featureGramAndCross
         self.rows = n
         self.featureCount = d
         self.featureMeans = Array(total.means.prefix(d))

@@ -276,15 +276,7 @@ struct CentredProblem {
 
     init(_ moments: CentredMoments, l2: Double) {
         let p = moments.dimension, d = p - 1
-        var gram = [Double](repeating: 0, count: d * d)
-        var cross = [Double](repeating: 0, count: d)
-        for i in 0..<d {
-            for j in i..<d {
-                gram[i * d + j] = moments.comoments[i * p + j]
-                gram[j * d + i] = moments.comoments[i * p + j]
-            }
-            cross[i] = moments.comoments[i * p + d]
-        }
+        let (gram, cross) = moments.featureGramAndCross
         self.n = moments.count
         self.d = d
         self.l2 = l2

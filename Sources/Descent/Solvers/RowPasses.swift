@@ -23,6 +23,23 @@ struct CentredMoments: Sendable {
     /// `dimension × dimension`, row-major, upper triangle valid.
     var comoments: [Double]
 
+    /// The features' centred Gram matrix XcᵀXc (`d × d`, both triangles, row-major) and the
+    /// centred cross products Xcᵀyc (`d`), unpacked from the upper triangle of ``comoments``
+    /// (the target is the last of the `d + 1` dimensions).
+    var featureGramAndCross: (gram: [Double], cross: [Double]) {
+        let p = dimension, d = p - 1
+        var gram = [Double](repeating: 0, count: d * d)
+        var cross = [Double](repeating: 0, count: d)
+        for i in 0..<d {
+            for j in i..<d {
+                gram[i * d + j] = comoments[i * p + j]
+                gram[j * d + i] = comoments[i * p + j]
+            }
+            cross[i] = comoments[i * p + d]
+        }
+        return (gram, cross)
+    }
+
     init(dimension: Int) {
         self.dimension = dimension
         means = [Double](repeating: 0, count: dimension)
