@@ -34,9 +34,12 @@ let package = Package(
             pkgConfig: "lapacke",
             providers: [.apt(["liblapacke-dev"])]
         ),
+        // Descent's own C kernels (the Gram pass, the fused gradient), compiled for x86-64-v3
+        // and for the baseline from one body and chosen at run time (KernelSupport.h).
+        .target(name: "CDescentKernels"),
         .target(
             name: "Descent",
-            dependencies: ["CBLAS", "CLAPACKE"]
+            dependencies: ["CBLAS", "CLAPACKE", "CDescentKernels"]
         ),
         .executableTarget(
             name: "descent",

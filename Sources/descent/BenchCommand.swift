@@ -148,6 +148,7 @@ struct BenchCommand: ParsableCommand {
             ("threads", .integer(report.threads)),
             ("openblas", .string(report.openblas)),
             ("openblas_core", .string(report.coreName)),
+            ("native_kernels", .string(report.nativeKernels)),
             ("data", source.map { .string($0) } ?? .string("synthetic")),
             ("epoch_seconds", .object([
                 ("fused", stats(report.fusedEpoch)),
@@ -175,6 +176,7 @@ struct BenchCommand: ParsableCommand {
         var lines: [String] = []
         lines.append("data: \(source ?? "synthetic") — \(report.rows) × \(report.features) \(report.precision)")
         lines.append("OpenBLAS: \(report.openblas) (core \(report.coreName)), threads \(report.threads)")
+        lines.append("Descent's C kernels: \(report.nativeKernels)")
         if let generationSeconds { lines.append("generation:        \(fixed(generationSeconds, 3)) s") }
         lines.append("one epoch, median over \(report.fusedEpoch.samples.count) interleaved repeats:")
         lines.append("  read pass of X   \(ms(report.readPass))  = \(fixed(report.readBandwidthBytesPerSecond / 1e9, 1)) GB/s")

@@ -76,6 +76,8 @@ public struct BenchmarkReport: Sendable {
     public var openblas: String
     /// The core kernels OpenBLAS picked (e.g. `"Haswell"`; see `OPENBLAS_CORETYPE`).
     public var coreName: String
+    /// The instruction set Descent's own C kernels run with (``NativeKernels/instructionSet``).
+    public var nativeKernels: String
     /// One full-batch epoch through the engine's fused kernel (`meanSquaredErrorGradient`).
     public var fusedEpoch: TimingStatistics
     /// One full-batch epoch as two full `gemv` passes (`r = Xw + b − y`, `g = Xᵀr`), like NumPy.
@@ -233,7 +235,7 @@ public enum KernelBenchmark {
 
         return BenchmarkReport(
             rows: n, features: d, precision: S.precisionName, threads: threads,
-            openblas: BLAS.configuration, coreName: BLAS.coreName,
+            openblas: BLAS.configuration, coreName: BLAS.coreName, nativeKernels: NativeKernels.instructionSet,
             fusedEpoch: TimingStatistics(samples: samples[0]), twoGemvEpoch: TimingStatistics(samples: samples[1]),
             gramEpoch: TimingStatistics(samples: samples[2]), gramSetup: TimingStatistics(samples: gramSetupSamples),
             readPass: readPassStatistics,
