@@ -50,7 +50,11 @@ struct TrainCommand: ParsableCommand {
         let communicator = try makeCommunicator(distributed: distributed)
         defer { finishCommunicator(communicator) }
         let (loaded, totalRows) = try data.loadRows(S.self, communicator: communicator)
-        let dataset = loaded.dataset
+        // What the report needs of the data is kept aside, and the trainer is handed the only
+        // reference to the rows: with a validation split it may then reorder them in place
+        // instead of holding a second copy (issue 6).
+        let summary = DataSummary(loaded, fitPoints: plot != nil)
+        let dataset = (consume loaded).dataset
         let trainer = try Trainer<S>(configuration)
         let bar = ProgressBar(enabled: !output.quiet && isatty(2) != 0 && communicator.isRoot)
         if distributed && (checkpoint != nil || resume != nil) {
@@ -59,7 +63,7 @@ struct TrainCommand: ParsableCommand {
         let policy = try checkpoint.map { try CheckpointPolicy(path: $0, every: checkpointEvery) }
         let resumed = try resume.map { try TrainingCheckpoint<S>.read(from: $0) }
         Interruption.install()
-        let result = try trainer.train(dataset, communicator: communicator, checkpoint: policy, resume: resumed,
+        let result = try trainer.train(consume dataset, communicator: communicator, checkpoint: policy, resume: resumed,
                                        progress: { bar.update($0) }, shouldStop: { Interruption.requested })
         bar.finish()
         if result.status == .interrupted {
@@ -72,49 +76,49 @@ struct TrainCommand: ParsableCommand {
             return
         }
         // Rank 0 reports the whole data set's shape (its fit figure shows its own rows).
-        let source = distributed ? "\(dataset.source) (\(communicator.size) ranks)" : dataset.source
+        let source = distributed ? "\(summary.source) (\(communicator.size) ranks)" : summary.source
         if let plot {
-            _ = try FigureDirectory.write(trainingFigures(result, dataset: dataset), into: plot)
+            _ = try FigureDirectory.write(trainingFigures(result, data: summary), into: plot)
         }
 
         if output.json {
-            print(json(result, dataset: dataset, loaded: loaded).rendered)
+            print(json(result, data: summary).rendered)
         } else {
-            print(text(result, dataset: dataset, loaded: loaded, source: source, rows: totalRows))
+            print(text(result, data: summary, source: source, rows: totalRows))
         }
         if let divergence = result.divergence {
             throw DescentError.numericalFailure(divergence.description)
         }
         if let save {
-            let summary: [String: String] = [
+            let trainingSummary: [String: String] = [
                 "optimizer": configuration.optimizer.name, "learning_rate": "\(configuration.learningRate)",
                 "epochs": "\(result.epochs)", "status": result.status.rawValue,
                 "batch_size": configuration.batchSize.map(String.init) ?? "full",
                 "train_loss": "\(result.trainLoss)", "l2": "\(configuration.l2)", "seed": "\(configuration.seed)",
-                "data": dataset.source,
+                "data": summary.source,
             ]
             let model = SavedModel(weights: result.model.weights, bias: result.model.bias, normalization: result.normalizer.saved,
-                                   featureNames: dataset.featureNames, targetName: dataset.targetName, training: summary)
+                                   featureNames: summary.featureNames, targetName: summary.targetName, training: trainingSummary)
             try model.write(to: save)
         }
     }
 
-    private func json<S: BLASScalar>(_ result: TrainingResult<S>, dataset: Dataset<S>, loaded: LoadedData<S>) -> JSONValue {
-        var members = trainingResultMembers(result, dataset: dataset)
+    private func json<S: BLASScalar>(_ result: TrainingResult<S>, data: DataSummary<S>) -> JSONValue {
+        var members = trainingResultMembers(result, featureNames: data.featureNames)
         members += [
             ("seconds", .scalar(result.seconds)),
             ("seconds_per_epoch", .scalar(result.seconds / Double(max(result.epochs, 1)))),
             ("gradient", .string(result.gradientMethod.rawValue)),
         ]
-        if let trueWeights = loaded.trueWeights, let trueBias = loaded.trueBias {
+        if let trueWeights = data.trueWeights, let trueBias = data.trueBias {
             members += [("true_weights", .scalars(trueWeights.array)), ("true_bias", .scalar(trueBias))]
         }
         return .object(members)
     }
 
-    private func text<S: BLASScalar>(_ result: TrainingResult<S>, dataset: Dataset<S>, loaded: LoadedData<S>, source: String, rows: Int) -> String {
+    private func text<S: BLASScalar>(_ result: TrainingResult<S>, data: DataSummary<S>, source: String, rows: Int) -> String {
         let configuration = training
-        var lines = ["gradient descent on \(source): \(rows) rows × \(dataset.featureCount) features, \(S.precisionName), "
+        var lines = ["gradient descent on \(source): \(rows) rows × \(data.featureNames.count) features, \(S.precisionName), "
             + "\(configuration.optimizer.rawValue) lr \(configuration.learningRate), normalize \(configuration.normalize.kind)"]
         let status: String
         switch result.status {
@@ -125,18 +129,18 @@ struct TrainCommand: ParsableCommand {
         case .diverged: status = "diverged at epoch \(result.divergedAtEpoch ?? 0)"
         }
         lines.append("\(status) after \(result.epochs) epochs in \(formatSeconds(result.seconds)) (\(result.gradientMethod.rawValue) gradient)")
-        let names = dataset.featureNames
+        let names = data.featureNames
         let shown = min(names.count, 12)
         for j in 0..<shown {
             var line = "  \(names[j]): \(result.model.weights[j])"
             if !result.normalizer.isIdentity { line += "   (scaled: \(result.trainedModel.weights[j]))" }
-            if let truth = loaded.trueWeights { line += "   (true: \(truth[j]))" }
+            if let truth = data.trueWeights { line += "   (true: \(truth[j]))" }
             lines.append(line)
         }
         if names.count > shown { lines.append("  … \(names.count - shown) more weights (use --json)") }
         var biasLine = "  bias: \(result.model.bias)"
         if !result.normalizer.isIdentity { biasLine += "   (scaled: \(result.trainedModel.bias))" }
-        if let truth = loaded.trueBias { biasLine += "   (true: \(truth))" }
+        if let truth = data.trueBias { biasLine += "   (true: \(truth))" }
         lines.append(biasLine)
         var losses = "training loss \(result.trainLoss)"
         if let validation = result.validationLoss { losses += ", validation loss \(validation)" }
@@ -191,22 +195,53 @@ private func formatSeconds(_ seconds: Double) -> String {
     seconds < 1 ? "\((seconds * 1e5).rounded() / 100) ms" : "\((seconds * 1000).rounded() / 1000) s"
 }
 
+/// What `train` and `verify` report about their data, kept aside before the rows go to the
+/// trainer (which may reorder them in place, issue 6): names, source, the true model of
+/// synthetic data, and the points of the fit figure.
+struct DataSummary<Scalar: BLASScalar> {
+    /// One name per feature column.
+    var featureNames: [String]
+    /// The name of the target.
+    var targetName: String
+    /// Where the data came from, for messages.
+    var source: String
+    /// The weights and bias that generated synthetic data.
+    var trueWeights: Vector<Scalar>?
+    var trueBias: Scalar?
+    /// For one feature: at most 5000 evenly spaced rows (x, y) in the order read, for the fit
+    /// figure (the picture is the same, the file stays small). Nil otherwise, or when not asked for.
+    var fitPoints: (x: [Double], y: [Double])?
+
+    init(_ loaded: LoadedData<Scalar>, fitPoints: Bool) {
+        self.init(loaded.dataset, fitPoints: fitPoints)
+        trueWeights = loaded.trueWeights
+        trueBias = loaded.trueBias
+    }
+
+    init(_ dataset: Dataset<Scalar>, fitPoints: Bool) {
+        featureNames = dataset.featureNames
+        targetName = dataset.targetName
+        source = dataset.source
+        if fitPoints && dataset.featureCount == 1 {
+            let rows = Swift.stride(from: 0, to: dataset.rowCount, by: max(1, dataset.rowCount / 5000))
+            self.fitPoints = (rows.map { Double(dataset.features[$0, 0]) }, rows.map { Double(dataset.targets[$0]) })
+        }
+    }
+}
+
 /// `--plot` figures of a training run: the loss curve and, for one feature, the fit in
 /// original units.
-func trainingFigures<S: BLASScalar>(_ result: TrainingResult<S>, dataset: Dataset<S>) -> [(name: String, svg: String)] {
+func trainingFigures<S: BLASScalar>(_ result: TrainingResult<S>, data: DataSummary<S>) -> [(name: String, svg: String)] {
     var figures: [(name: String, svg: String)] = [
         ("loss.svg", SVGPlot.lossCurve(training: result.history.trainLoss,
                                        validation: result.history.validationLoss.isEmpty ? nil : result.history.validationLoss,
-                                       title: "Loss per epoch on \(dataset.source)")),
+                                       title: "Loss per epoch on \(data.source)")),
     ]
-    if dataset.featureCount == 1 {
-        // At most 5000 points: the picture is the same, the file stays small.
-        let stride = max(1, dataset.rowCount / 5000)
-        let rows = Swift.stride(from: 0, to: dataset.rowCount, by: stride)
+    if let points = data.fitPoints {
         figures.append(("fit.svg", SVGPlot.fit(
-            x: rows.map { Double(dataset.features[$0, 0]) }, y: rows.map { Double(dataset.targets[$0]) },
+            x: points.x, y: points.y,
             slope: Double(result.model.weights[0]), intercept: Double(result.model.bias),
-            xLabel: dataset.featureNames[0], yLabel: dataset.targetName, title: "Data and the fitted line")))
+            xLabel: data.featureNames[0], yLabel: data.targetName, title: "Data and the fitted line")))
     }
     return figures
 }
@@ -214,7 +249,7 @@ func trainingFigures<S: BLASScalar>(_ result: TrainingResult<S>, dataset: Datase
 /// The JSON members `train --json` and `verify --json` (its `gradient_descent` object) share:
 /// the model in original units (and in the trained space when normalized), losses, epochs,
 /// status, feature names and precision.
-func trainingResultMembers<S: BLASScalar>(_ result: TrainingResult<S>, dataset: Dataset<S>) -> [(String, JSONValue)] {
+func trainingResultMembers<S: BLASScalar>(_ result: TrainingResult<S>, featureNames: [String]) -> [(String, JSONValue)] {
     var members: [(String, JSONValue)] = [
         ("weights", .scalars(result.model.weights.array)),
         ("bias", .scalar(result.model.bias)),
@@ -228,7 +263,7 @@ func trainingResultMembers<S: BLASScalar>(_ result: TrainingResult<S>, dataset: 
         ("epochs", .integer(result.epochs)),
         ("status", .string(result.status.rawValue)),
         ("diverged_at_epoch", result.divergedAtEpoch.map { .integer($0) } ?? .null),
-        ("feature_names", .array(dataset.featureNames.map { .string($0) })),
+        ("feature_names", .array(featureNames.map { .string($0) })),
         ("precision", .string(S.precisionName)),
     ]
     return members

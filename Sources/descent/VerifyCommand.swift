@@ -74,7 +74,7 @@ struct VerifyCommand: ParsableCommand {
         if distributed { dataset.source += " (\(communicator.size) ranks)" }
         if let plot {
             // Distributed: the fit figure shows rank 0's rows.
-            _ = try FigureDirectory.write(trainingFigures(verification.training, dataset: dataset), into: plot)
+            _ = try FigureDirectory.write(trainingFigures(verification.training, data: DataSummary(dataset, fitPoints: true)), into: plot)
         }
         if output.json {
             print(json(verification, dataset: dataset, configuration: configuration, seconds: seconds, rows: totalRows).rendered)
@@ -90,7 +90,7 @@ struct VerifyCommand: ParsableCommand {
 
     private func json<S: BLASScalar>(_ v: Verification<S>, dataset: Dataset<S>, configuration: TrainingConfiguration, seconds: Double, rows: Int) -> JSONValue {
         let result = v.training
-        var descent = trainingResultMembers(result, dataset: dataset)
+        var descent = trainingResultMembers(result, featureNames: dataset.featureNames)
         descent += [
             ("optimizer", .string(configuration.optimizer.name)),
             ("learning_rate", .scalar(configuration.learningRate)),

@@ -132,12 +132,20 @@ public struct Normalizer: Sendable, Equatable {
     /// expression, so the same bits. The trainer normalizes its own validation copy this way,
     /// which no one else holds, instead of making a second copy (issue 6).
     func transform<S: BLASScalar>(inPlace dataset: inout Dataset<S>) {
+        transform(inPlace: &dataset, rows: 0..<dataset.rowCount)
+    }
+
+    /// Transforms the features of rows `rows` of `dataset` where they are, like
+    /// ``transform(inPlace:)``, leaving the other rows as they are. The trainer normalizes the
+    /// validation rows of its own split this way: they share one buffer with the training rows.
+    func transform<S: BLASScalar>(inPlace dataset: inout Dataset<S>, rows: Range<Int>) {
         precondition(dataset.featureCount == offsets.count, "Normalizer.transform(inPlace:): \(dataset.featureCount) columns but fitted on \(offsets.count)")
+        precondition(rows.lowerBound >= 0 && rows.upperBound <= dataset.rowCount, "Normalizer.transform(inPlace:rows:): \(rows) outside 0..<\(dataset.rowCount)")
         if isIdentity { return }
-        let (n, d) = (dataset.rowCount, dataset.featureCount)
+        let d = dataset.featureCount
         let (offsets, multipliers) = rowTransform(as: S.self)
         dataset.features.withUnsafeMutableBufferPointer { x in
-            for i in 0..<n {
+            for i in rows {
                 for j in 0..<d { x[i * d + j] = (x[i * d + j] - offsets[j]) * multipliers[j] }
             }
         }

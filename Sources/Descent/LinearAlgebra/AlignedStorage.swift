@@ -22,6 +22,10 @@ public final class AlignedStorage<Scalar: BLASScalar>: @unchecked Sendable {
     /// Whether `pointer` is inside a ``MappedFile`` mapping (see ``releasePages(_:)``).
     let isFileMapping: Bool
 
+    /// Whether Descent allocated this memory (it is not borrowed, as a file mapping is), so a
+    /// value that alone references it may rewrite it in place.
+    var isOwned: Bool { release == nil }
+
     /// Allocates `count` zero-filled elements, 64-byte aligned.
     public init(zeroedCount count: Int) {
         precondition(count >= 0, "negative element count \(count)")

@@ -109,6 +109,13 @@ public struct Matrix<Scalar: BLASScalar>: Sendable {
         }
     }
 
+    /// Whether this value alone references its storage and that storage is memory Descent
+    /// allocated (not a borrowed buffer such as a read-only file mapping): then rewriting it in
+    /// place is possible and no other value can see it.
+    mutating func isUniquelyOwned() -> Bool {
+        isKnownUniquelyReferenced(&storage) && storage.isOwned
+    }
+
     /// The element at row `row`, column `column`; traps outside the shape.
     @inlinable
     public subscript(row: Int, column: Int) -> Scalar {

@@ -81,6 +81,13 @@ public struct Vector<Scalar: BLASScalar>: Sendable {
             offset = 0
         }
     }
+
+    /// Whether this value alone references its storage and that storage is memory Descent
+    /// allocated (not a borrowed buffer such as a read-only file mapping): then rewriting it in
+    /// place is possible and no other value can see it.
+    mutating func isUniquelyOwned() -> Bool {
+        isKnownUniquelyReferenced(&storage) && storage.isOwned
+    }
 }
 
 extension Vector: RandomAccessCollection, MutableCollection {

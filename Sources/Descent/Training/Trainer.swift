@@ -20,9 +20,15 @@ public struct Trainer<Scalar: BLASScalar>: Sendable {
 
     /// Trains on `dataset`.
     ///
+    /// The data set is taken, not borrowed: when the caller hands over its only reference
+    /// (`trainer.train(consume rows)`, or a temporary) to rows Descent allocated — a single
+    /// `.npy` file's features, a CSV — the validation split permutes them in place and holds
+    /// no second copy (issue 6). A caller that keeps its data set keeps it unchanged: the split
+    /// then copies the rows, as it does for a memory-mapped file.
+    ///
     /// - Parameters:
     ///   - validation: held-out rows; when nil and the configuration has a validation
-    ///     fraction, ``Split/trainValidation(_:validationFraction:seed:)`` makes them.
+    ///     fraction, ``Split/trainValidation(_:validationFraction:seed:)``'s rule makes them.
     ///   - communicator: with more than one rank, `dataset` is this rank's block of the global
     ///     rows (blocks in rank order) and the run is data-parallel: the validation split is
     ///     the single-process rule on global row indices, every loss and gradient is reduced
@@ -37,7 +43,7 @@ public struct Trainer<Scalar: BLASScalar>: Sendable {
     ///   weights of the wrong length, a validation fraction that leaves no rows, no rows at all).
     @_specialize(where Scalar == Float)
     @_specialize(where Scalar == Double)
-    public func train(_ dataset: Dataset<Scalar>, validation explicitValidation: Dataset<Scalar>? = nil,
+    public func train(_ dataset: consuming Dataset<Scalar>, validation explicitValidation: Dataset<Scalar>? = nil,
                       communicator: any Communicator = SingleProcessCommunicator(),
                       checkpoint: CheckpointPolicy? = nil, resume: TrainingCheckpoint<Scalar>? = nil,
                       progress: ((TrainingProgress) -> Void)? = nil,
@@ -47,49 +53,66 @@ public struct Trainer<Scalar: BLASScalar>: Sendable {
         // row indices, every loss and gradient is reduced across ranks in rank order, and
         // mini-batches are global batches shared out by row (see `Distributed/`).
         let distributed = communicator.size > 1
-        var trainingRows = dataset
-        var validationRows = explicitValidation
+        let normalizer: Normalizer
+        let train: Dataset<Scalar>
+        let valid: Dataset<Scalar>?
         var rowMap: TrainingRowMap?
-        if distributed {
-            if explicitValidation != nil {
-                throw DescentError.invalidParameter(name: "validation", value: "explicit validation rows",
-                                                    expected: "a validation fraction with a distributed communicator (the split is defined on global rows)")
+        if !distributed, explicitValidation == nil, config.validationFraction > 0 {
+            // The run's own split: every row in one buffer, the training rows first. Handed the
+            // only reference, the split reorders the rows where they are; otherwise (a mapped
+            // file, rows the caller still holds) it copies them once (issue 6).
+            var rows: Dataset<Scalar>, trainCount: Int
+            (rows, trainCount) = try Split.rowsInSplitOrder(consume dataset, validationFraction: config.validationFraction, seed: config.seed)
+            let n = rows.rowCount
+            // Normalization is fitted on the training rows only, so validation stays unseen.
+            normalizer = try Normalizer.fit(config.normalization, to: rows.features.rowBlock(0..<trainCount))
+            // `rows` alone holds the buffer here (no view of it is taken yet), so its validation
+            // rows are normalized in place, not copied; the training rows stay as they are
+            // (training normalizes rows as it reads them, see below).
+            normalizer.transform(inPlace: &rows, rows: trainCount..<n)
+            train = rows.rows(0..<trainCount)
+            valid = rows.rows(trainCount..<n)
+        } else {
+            var trainingRows = consume dataset
+            var validationRows = explicitValidation
+            if distributed {
+                if explicitValidation != nil {
+                    throw DescentError.invalidParameter(name: "validation", value: "explicit validation rows",
+                                                        expected: "a validation fraction with a distributed communicator (the split is defined on global rows)")
+                }
+                if config.gradient == .gram {
+                    throw DescentError.invalidParameter(name: "--gradient", value: "gram", expected: "fused or auto with --distributed")
+                }
+                let local = try DistributedRows(localRows: trainingRows.rowCount, communicator: communicator)
+                    .split(trainingRows, validationFraction: config.validationFraction, seed: config.seed)
+                (trainingRows, validationRows, rowMap) = (local.train, local.validation, local.map)
             }
-            if config.gradient == .gram {
-                throw DescentError.invalidParameter(name: "--gradient", value: "gram", expected: "fused or auto with --distributed")
+            guard (rowMap?.count ?? trainingRows.rowCount) >= 1 else {
+                throw DescentError.invalidData(InputLocation(file: trainingRows.source), reason: "there are no training rows")
             }
-            let local = try DistributedRows(localRows: dataset.rowCount, communicator: communicator)
-                .split(dataset, validationFraction: config.validationFraction, seed: config.seed)
-            (trainingRows, validationRows, rowMap) = (local.train, local.validation, local.map)
-        } else if validationRows == nil, config.validationFraction > 0 {
-            let split = try Split.trainValidationRows(dataset, validationFraction: config.validationFraction, seed: config.seed)
-            trainingRows = split.train
-            validationRows = split.validation
+            if let validationRows {
+                precondition(validationRows.featureCount == trainingRows.featureCount,
+                             "Trainer.train: training data has \(trainingRows.featureCount) features, validation data \(validationRows.featureCount)")
+            }
+            // Normalization is fitted on the training rows only, so validation stays unseen.
+            normalizer = distributed
+                ? try DistributedData.normalizer(config.normalization, localFeatures: trainingRows.features, communicator: communicator)
+                : try Normalizer.fit(config.normalization, to: trainingRows.features)
+            // Distributed runs train on a normalized copy of their rows (see `rowNormalized`).
+            train = distributed ? normalizer.transform(trainingRows) : trainingRows
+            // A distributed split's validation rows are referenced only here: taken out of
+            // `validationRows`, they are normalized in place, not copied (explicit rows are copied).
+            var heldOut = validationRows.take()
+            if var rows = heldOut.take() {
+                normalizer.transform(inPlace: &rows)
+                heldOut = rows
+            }
+            valid = heldOut
         }
-        guard (rowMap?.count ?? trainingRows.rowCount) >= 1 else {
-            throw DescentError.invalidData(InputLocation(file: dataset.source), reason: "there are no training rows")
-        }
-        if let validationRows {
-            precondition(validationRows.featureCount == trainingRows.featureCount,
-                         "Trainer.train: training data has \(trainingRows.featureCount) features, validation data \(validationRows.featureCount)")
-        }
-        // Normalization is fitted on the training rows only, so validation stays unseen.
-        let normalizer = distributed
-            ? try DistributedData.normalizer(config.normalization, localFeatures: trainingRows.features, communicator: communicator)
-            : try Normalizer.fit(config.normalization, to: trainingRows.features)
         // Training normalizes rows as it reads them (bit-identical values): mini-batches row by
         // row, the full-batch kernel and the Gram statistics block by block, so X is never
         // copied (issue 6). Distributed runs train on a normalized copy of their rows.
         let rowNormalized = !distributed && !normalizer.isIdentity
-        let train = rowNormalized ? trainingRows : normalizer.transform(trainingRows)
-        // Validation rows this run split off are referenced only here: taken out of
-        // `validationRows`, they are normalized in place, not copied (explicit rows are copied).
-        var heldOut = validationRows.take()
-        if var rows = heldOut.take() {
-            normalizer.transform(inPlace: &rows)
-            heldOut = rows
-        }
-        let valid = heldOut
         let (n, d) = (train.rowCount, train.featureCount)
 
         var parameters = Vector<Scalar>(zeros: d + 1)
