@@ -16,7 +16,9 @@ Checked (exit status 1 when one exceeds --limit, default 1.1):
     streaming the file in order and releasing each consumed chunk of the mapping), and with
     --normalize standardize (the validation copy is normalized in place)
   * train on a single features+target file (the features are copied chunk by chunk and each
-    consumed chunk of the mapping released)
+    consumed chunk of the mapping released), full batch, and with --validation-fraction 0.2
+    (full batch, mini-batch, standardized: the trainer is handed the only reference to that
+    copy and permutes its rows in place instead of copying them again)
   * solve                       --data X.npy --labels Y.npy
 --no-extra skips the standardized full-batch, validation-split and single-file runs.
 
@@ -81,6 +83,7 @@ def main():
         ]
         if not args.no_extra:
             subprocess.run([descent, "generate", "--output", xy] + common, **quiet)
+            single = ["--data", xy, "--precision", args.precision, "--quiet", "--json"]
             runs += [
                 ("train --normalize standardize, full batch",
                  [descent, "train"] + data + ["--epochs", "3", "--lr", "0.1", "--normalize", "standardize"], size, True),
@@ -93,15 +96,23 @@ def main():
                  [descent, "train"] + data + ["--epochs", "3", "--lr", "0.1", "--validation-fraction", "0.2",
                                               "--normalize", "standardize"], size, True),
                 ("train, single file (target column), full batch",
-                 [descent, "train", "--data", xy, "--precision", args.precision, "--quiet", "--json", "--epochs", "3",
-                  "--lr", "0.1"], os.path.getsize(xy), True),
+                 [descent, "train"] + single + ["--epochs", "3", "--lr", "0.1"], os.path.getsize(xy), True),
+                ("train, single file, full batch, --validation-fraction 0.2",
+                 [descent, "train"] + single + ["--epochs", "3", "--lr", "0.1", "--validation-fraction", "0.2"],
+                 os.path.getsize(xy), True),
+                ("train, single file, mini-batch, --validation-fraction 0.2",
+                 [descent, "train"] + single + ["--batch-size", "32", "--epochs", "1", "--lr", "0.001",
+                                                "--validation-fraction", "0.2"], os.path.getsize(xy), True),
+                ("train, single file, standardized, --validation-fraction 0.2",
+                 [descent, "train"] + single + ["--epochs", "3", "--lr", "0.1", "--validation-fraction", "0.2",
+                                                "--normalize", "standardize"], os.path.getsize(xy), True),
             ]
         print("data: {} x {} {} in {} ({:.1f} MB; features {:.1f} MB + targets {:.1f} MB)".format(
             args.rows, args.features, args.precision, directory, size / 1e6, os.path.getsize(x) / 1e6, os.path.getsize(y) / 1e6))
         baseline, _ = max_rss_bytes([descent, "--version"])
         print("max RSS of `descent --version` (the runtime alone): {:.1f} MB".format(baseline / 1e6))
         print()
-        header = "{:<50} {:>10} {:>11} {:>7} {:>8}  {}".format("command", "file MB", "max RSS MB", "ratio", "wall s", "check")
+        header = "{:<60} {:>10} {:>11} {:>7} {:>8}  {}".format("command", "file MB", "max RSS MB", "ratio", "wall s", "check")
         print(header)
         print("-" * len(header))
         failures = []
@@ -114,7 +125,7 @@ def main():
                     failures.append(name)
             else:
                 verdict = "reported (known copy)"
-            print("{:<50} {:>10.1f} {:>11.1f} {:>7.3f} {:>8.1f}  {}".format(name, file_size / 1e6, rss / 1e6, ratio, wall, verdict))
+            print("{:<60} {:>10.1f} {:>11.1f} {:>7.3f} {:>8.1f}  {}".format(name, file_size / 1e6, rss / 1e6, ratio, wall, verdict))
         if failures:
             print("\npeak memory above {}x the file for: {}".format(args.limit, ", ".join(failures)))
             return 1
