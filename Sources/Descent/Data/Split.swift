@@ -33,13 +33,15 @@ public enum Split {
     /// `shuffled_indices[:-n_val]` and `[-n_val:]`. The two sets are views of one buffer
     /// holding the rows in that order (see ``trainValidationRows(_:validationFraction:seed:)``
     /// for how it is made); writing to either copies it first, as for any shared value.
+    /// Handed the only reference to rows in memory (`consume rows`), it reorders them in
+    /// place instead of copying them; a data set the caller keeps is left unchanged.
     ///
     /// Throws ``DescentError/invalidParameter(name:value:expected:)`` when the fraction is
     /// outside [0, 1) or leaves no training or no validation row.
     public static func trainValidation<S: BLASScalar>(_ dataset: consuming Dataset<S>, validationFraction fraction: Double, seed: UInt64)
         throws -> (train: Dataset<S>, validation: Dataset<S>, trainIndices: [Int], validationIndices: [Int]) {
         let n = dataset.rowCount
-        let (train, validation) = try trainValidationRows(dataset, validationFraction: fraction, seed: seed)
+        let (train, validation) = try trainValidationRows(consume dataset, validationFraction: fraction, seed: seed)
         let order = permutation(count: n, seed: seed)
         return (train, validation, Array(order[..<train.rowCount]), Array(order[train.rowCount...]))
     }
@@ -49,7 +51,7 @@ public enum Split {
     /// ``rowsInSplitOrder(_:validationFraction:seed:)``'s one buffer.
     static func trainValidationRows<S: BLASScalar>(_ dataset: consuming Dataset<S>, validationFraction fraction: Double, seed: UInt64)
         throws -> (train: Dataset<S>, validation: Dataset<S>) {
-        let (rows, trainCount) = try rowsInSplitOrder(dataset, validationFraction: fraction, seed: seed)
+        let (rows, trainCount) = try rowsInSplitOrder(consume dataset, validationFraction: fraction, seed: seed)
         return (rows.rows(0..<trainCount), rows.rows(trainCount..<rows.rowCount))
     }
 
@@ -84,7 +86,8 @@ public enum Split {
                 expected: "a fraction that leaves at least one validation and one training row of \(n) (Int(\(fraction) × \(n)) = \(validationRows))")
         }
         let trainCount = n - validationRows
-        // Both checks run (no short circuit) so neither reference is held across the other.
+        // Only rows no one else sees may be rewritten: not a file mapping (read-only, and the
+        // file's), not storage another value still references (copy-on-write).
         let ownedFeatures = dataset.features.isUniquelyOwned()
         let ownedTargets = dataset.targets.isUniquelyOwned()
         if ownedFeatures && ownedTargets {
