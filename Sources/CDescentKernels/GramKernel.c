@@ -16,6 +16,7 @@
 //
 // Cost for d = 32: about 612 multiply-adds a row where the triangle has 561; OpenBLAS's dsyrk
 // does fewer flops but at a third of the speed on this shape.
+#include <stdint.h>
 #include <string.h>
 
 #include "KernelSupport.h"
@@ -45,7 +46,7 @@ static inline DESCENT_ALWAYS_INLINE size_t gram_slice_rows(size_t d) {
 
 size_t descent_gram_scratch_count(size_t d) {
     size_t stride = gram_row_stride(d);
-    return gram_slice_rows(d) * stride + stride * stride;
+    return gram_slice_rows(d) * stride + stride * stride + 8;  // + 8: room to align to 64 bytes
 }
 
 // Unaligned vector loads and stores through memcpy (no aliasing questions), as macros: a
@@ -139,7 +140,9 @@ static inline DESCENT_ALWAYS_INLINE void gram_body(const double *x64, const doub
                                                    double *sums, double *scratch) {
     const size_t p = d + 1, stride = gram_row_stride(d), slice = gram_slice_rows(d);
     const size_t full = p & ~(size_t)3;  // columns covered by 4 × 8 tiles
-    double *z = scratch, *acc = scratch + slice * stride;
+    // Cache-line aligned (whatever the caller's allocator gave): rows are whole vectors
+    // apart, so no vector load or store of the slice or the accumulator splits a line.
+    double *z = (double *)(((uintptr_t)scratch + 63) & ~(uintptr_t)63), *acc = z + slice * stride;
     memset(acc, 0, stride * stride * sizeof(double));
     for (size_t k = 0; k < slice; k++) {
         z[k * stride + d + 1] = 1;

@@ -180,6 +180,24 @@ struct MomentsKernelTests {
         }
     }
 
+    @Test("either side of the kernel's widest rows (127: kernel, 128: syrk) the moments match the reference",
+          arguments: [GramKernel.widestFeatureCount, GramKernel.widestFeatureCount + 1])
+    func widthCrossover(d: Int) {
+        let dataset = offsetDataset(Double.self, rows: 1_500, d: d, offset: 1e3, seed: UInt64(d))
+        let moments = RowPasses.moments(dataset)
+        let reference = twoPassMoments(dataset)
+        let p = d + 1
+        var worst = 0.0
+        for i in 0..<p {
+            #expect(abs(moments.means[i] - reference.means[i]) <= 1e-12 * abs(reference.means[i]))
+            for j in i..<p {
+                let scale = (reference.comoments[i * p + i] * reference.comoments[j * p + j]).squareRoot()
+                worst = max(worst, abs(moments.comoments[i * p + j] - reference.comoments[i * p + j]) / scale)
+            }
+        }
+        #expect(worst <= 1e-12, "d \(d): worst relative comoment error \(worst)")
+    }
+
     @Test("the Gram statistics of offset data match the reference, on 1 and 2 threads", arguments: Precision.allCases)
     func gramStatistics(precision: Precision) {
         precision.run { type in

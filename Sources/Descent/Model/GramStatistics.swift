@@ -76,7 +76,7 @@ public struct MeanSquaredErrorStatistics: Sendable {
         let blockRows = min(taskRows, RowPasses.blockRows(columns: p))
         let workers = max(1, min(threads ?? availableCoreCount, tasks))
         // Per worker: the Gram kernel's scratch, a block's product and sums, and the task's.
-        let kernelScratch = GramKernel.scratchCount(featureCount: d)
+        let kernelScratch = GramKernel.blockScratchCount(featureCount: d, rows: blockRows)
         let scratchStride = kernelScratch + 2 * (p * p + p)
         let resultStride = 1 + p + p * p  // count, means, comoments
         let scratch = AlignedStorage<Double>(zeroedCount: max(1, workers * scratchStride))
@@ -113,7 +113,7 @@ public struct MeanSquaredErrorStatistics: Sendable {
             var start = lower
             while start < upper {
                 let m = min(blockRows, upper - start)
-                GramKernel.shiftedGram(x: rows(start, m), y: shared.y + start, rows: m, featureCount: d, shift: means,
+                GramKernel.shiftedBlockGram(x: rows(start, m), y: shared.y + start, rows: m, featureCount: d, shift: means,
                                        gram: blockProduct, ldc: p, sums: blockSums, scratch: kernel)
                 for i in 0..<p {
                     sums[i] += blockSums[i]

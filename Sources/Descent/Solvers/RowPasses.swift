@@ -141,17 +141,12 @@ enum RowPasses {
         return total
     }
 
-    /// Rows per block of the moments pass: the shift is refreshed and the block merged this
-    /// often. The Gram kernel slices the block for the cache itself, so blocks need not fit
-    /// in cache; at least 1024 rows keeps the O(p²) merge and set-up per block negligible.
-    static func momentBlockRows(columns: Int) -> Int { max(1024, blockRows(columns: columns)) }
-
     private static func momentsOfRows<S: BLASScalar>(_ range: Range<Int>, x: UnsafePointer<S>, y: UnsafePointer<S>, d: Int) -> CentredMoments {
         let p = d + 1
         var total = CentredMoments(dimension: p)
         guard !range.isEmpty else { return total }
-        let blockRows = momentBlockRows(columns: p)
-        let scratch = UnsafeMutablePointer<Double>.allocate(capacity: GramKernel.scratchCount(featureCount: d))
+        let blockRows = GramKernel.blockRows(featureCount: d)
+        let scratch = UnsafeMutablePointer<Double>.allocate(capacity: GramKernel.blockScratchCount(featureCount: d, rows: blockRows))
         let shift = UnsafeMutablePointer<Double>.allocate(capacity: p)
         let sums = UnsafeMutablePointer<Double>.allocate(capacity: p)
         let blockMeans = UnsafeMutablePointer<Double>.allocate(capacity: p)
@@ -175,7 +170,7 @@ enum RowPasses {
             // Shift by the running mean, so the kernel sums products of small numbers whatever
             // the columns' offsets (always: shifting costs the kernel nothing measurable).
             if total.count > 0 { for j in 0..<p { shift[j] = total.means[j] } }
-            GramKernel.shiftedGram(x: x + start * d, y: y + start, rows: m, featureCount: d, shift: shift,
+            GramKernel.shiftedBlockGram(x: x + start * d, y: y + start, rows: m, featureCount: d, shift: shift,
                                    gram: gram, ldc: p, sums: sums, scratch: scratch)
             // Shifted sums to the block's own mean and centred comoments: M_b = S − s·sᵀ/m.
             let inverse = 1 / Double(m)
