@@ -14,8 +14,13 @@
 // the Gram matrix and, from the ones, the column sums. Each slice's tiles are added into an
 // accumulator of W × W doubles in the scratch, copied out at the end.
 //
-// Cost for d = 32: about 612 multiply-adds a row where the triangle has 561; OpenBLAS's dsyrk
-// does fewer flops but at a third of the speed on this shape.
+// Cost for d = 32: 648 multiply-adds a row (576 in the tiles, 72 for the target and the
+// ones) where the triangle has 561; the tiles run near the multiply pipes' limit.
+//
+// Contraction stays off (KernelSupport.h), so the v3 and baseline versions return the same
+// bits: an FMA build of this file was measured no faster (4M × 32 on 2 threads, interleaved:
+// median 131 ms with FMA, 128 ms without), as expected on Zen 3 where separate multiplies
+// and adds have the throughput of FMAs.
 #include <stdint.h>
 #include <string.h>
 
