@@ -84,7 +84,7 @@ public struct BenchmarkReport: Sendable {
     public var twoGemvEpoch: TimingStatistics
     /// One full-batch epoch on the Gram path: O(d²) from XᵀX, Xᵀy and the sums.
     public var gramEpoch: TimingStatistics
-    /// The one-time Gram set-up (one `syrk` pass and one `gemv` pass over X).
+    /// The one-time Gram set-up (one pass of the shifted Gram kernel over X; `syrk` for d ≥ 128).
     public var gramSetup: TimingStatistics
     /// One streaming read of X (a SIMD sum over all its elements on every core): the
     /// memory-bandwidth limit for any full-batch epoch.
@@ -138,7 +138,7 @@ public enum KernelBenchmark {
         let readPartials = AlignedStorage<Double>(zeroedCount: threads * 8)  // a cache line per thread
         var sink = 0.0
 
-        progress?("Gram set-up (centred syrk pass over X)")
+        progress?("Gram set-up (shifted Gram kernel pass over X)")
         // The trainer's Gram path (`--gradient gram`): statistics once, then its per-epoch call.
         var gram = MeanSquaredErrorStatistics(features: x, targets: y, threads: threads)
         var gramSetupSamples: [Double] = []

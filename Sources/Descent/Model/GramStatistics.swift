@@ -11,8 +11,9 @@ private struct StatisticsPointers<S: BLASScalar>: @unchecked Sendable {
 /// `Double` whatever the data's precision, centred for accuracy: the means x̄ and ȳ, the
 /// centred Gram matrix C = XcᵀXc, the centred cross-products c = Xcᵀyc and Syy = Σ(yᵢ − ȳ)².
 ///
-/// They cost one pass over the data (`syrk` on blocks of `[X | y]` widened to `Double` in
-/// cache, O(n·d²) flops); afterwards every full-batch epoch costs O(d²) instead of O(n·d):
+/// They cost one pass over the data (the Gram kernel, `GramKernel`, on blocks of `[X | y]`
+/// shifted and widened to `Double` in cache, O(n·d²) flops); afterwards every full-batch
+/// epoch costs O(d²) instead of O(n·d):
 /// with δ = x̄ᵀw + b − ȳ (the mean residual),
 ///
 /// ```
@@ -74,8 +75,9 @@ public struct MeanSquaredErrorStatistics: Sendable {
         let tasks = (n + taskRows - 1) / taskRows
         let blockRows = min(taskRows, RowPasses.blockRows(columns: p))
         let workers = max(1, min(threads ?? availableCoreCount, tasks))
-        // Per worker: a widened block, its sums, a p×p product, a column of ones.
-        let scratchStride = blockRows * p + p + p * p + blockRows
+        // Per worker: the Gram kernel's scratch, a block's product and sums, and the task's.
+        let kernelScratch = GramKernel.blockScratchCount(featureCount: d, rows: blockRows)
+        let scratchStride = kernelScratch + 2 * (p * p + p)
         let resultStride = 1 + p + p * p  // count, means, comoments
         let scratch = AlignedStorage<Double>(zeroedCount: max(1, workers * scratchStride))
         let results = AlignedStorage<Double>(zeroedCount: max(1, tasks * resultStride))
@@ -90,10 +92,10 @@ public struct MeanSquaredErrorStatistics: Sendable {
         let work = { (task: Int, worker: Int) in
             let lower = task * taskRows, upper = min(n, lower + taskRows)
             let base = shared.scratch + worker * scratchStride
-            let block = base, sums = base + blockRows * p, product = sums + p, ones = product + p * p
+            let kernel = base, blockProduct = base + kernelScratch, blockSums = blockProduct + p * p
+            let product = blockSums + p, sums = product + p * p
             let result = shared.results + task * resultStride
             let means = result + 1, comoments = result + 1 + p
-            ones.update(repeating: 1, count: blockRows)
             sums.update(repeating: 0, count: p)
             product.update(repeating: 0, count: p * p)
             // With normalization, a block of normalized rows (the expression of `Normalizer.transform`).
@@ -104,16 +106,19 @@ public struct MeanSquaredErrorStatistics: Sendable {
                                                      multipliers: multipliers, into: out)
                 return UnsafePointer(out)
             }
-            // Shift by the task's first row: syrk then sums products of small numbers.
+            // Shift by the task's first row: the kernel then sums products of small numbers.
             let firstRow = rows(lower, 1)
             for j in 0..<d { means[j] = Double(firstRow[j]) }
             means[d] = Double(shared.y[lower])
             var start = lower
             while start < upper {
                 let m = min(blockRows, upper - start)
-                RowPasses.widenCentred(x: rows(start, m), y: shared.y + start, rows: m, d: d, shift: means, out: block)
-                BLAS.gemv(.transposed, rows: m, columns: p, alpha: 1, block, lda: p, ones, 1, beta: 1, sums, 1)
-                BLAS.syrk(.upper, .transposed, n: p, k: m, alpha: 1, block, lda: p, beta: 1, product, ldc: p)
+                GramKernel.shiftedBlockGram(x: rows(start, m), y: shared.y + start, rows: m, featureCount: d, shift: means,
+                                       gram: blockProduct, ldc: p, sums: blockSums, scratch: kernel)
+                for i in 0..<p {
+                    sums[i] += blockSums[i]
+                    for j in i..<p { product[i * p + j] += blockProduct[i * p + j] }
+                }
                 start += m
             }
             // Shifted sums to the task's own mean and centred comoments: M = S − s·sᵀ/m.

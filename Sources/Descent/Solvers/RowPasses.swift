@@ -82,18 +82,6 @@ struct CentredMoments: Sendable {
         }
     }
 
-    /// Whether every column's mean lies within 4 standard deviations of zero (and at least
-    /// 64 rows were seen), so its products can be accumulated without shifting first.
-    var isNearlyCentred: Bool {
-        guard count >= 64 else { return false }
-        let n = Double(count)
-        for j in 0..<dimension {
-            let variance = comoments[j * dimension + j] / n
-            guard variance > 0, means[j] * means[j] <= 16 * variance else { return false }
-        }
-        return true
-    }
-
     /// Whether every accumulated value is finite (false when the data hold NaN or infinity).
     var isFinite: Bool { means.allSatisfy(\.isFinite) && comoments.allSatisfy(\.isFinite) }
 }
@@ -137,11 +125,12 @@ enum RowPasses {
         return results.map { $0! }
     }
 
-    /// The count, means and centred comoments of `[X | y]` in one pass of `syrk` over blocks.
+    /// The count, means and centred comoments of `[X | y]` in one pass of the Gram kernel
+    /// (``GramKernel``) over blocks.
     ///
-    /// Each block is shifted by the running mean of the rows before it (its first row for the
-    /// first block), so `syrk` sums products of small numbers, and merged exactly; huge column
-    /// offsets cost no accuracy.
+    /// Each block is shifted by the running mean of the rows before it (the mean of its first
+    /// 64 rows for the first block), so the kernel sums products of small numbers, and merged exactly; huge
+    /// column offsets cost no accuracy.
     static func moments<S: BLASScalar>(_ dataset: Dataset<S>) -> CentredMoments {
         let n = dataset.rowCount, d = dataset.featureCount, p = d + 1
         let partials = map(rows: n) { range in
@@ -156,43 +145,33 @@ enum RowPasses {
         let p = d + 1
         var total = CentredMoments(dimension: p)
         guard !range.isEmpty else { return total }
-        let blockRows = blockRows(columns: p)
-        let scratch = UnsafeMutablePointer<Double>.allocate(capacity: blockRows * p)
+        let blockRows = GramKernel.blockRows(featureCount: d)
+        let scratch = UnsafeMutablePointer<Double>.allocate(capacity: GramKernel.blockScratchCount(featureCount: d, rows: blockRows))
         let shift = UnsafeMutablePointer<Double>.allocate(capacity: p)
         let sums = UnsafeMutablePointer<Double>.allocate(capacity: p)
         let blockMeans = UnsafeMutablePointer<Double>.allocate(capacity: p)
         let gram = UnsafeMutablePointer<Double>.allocate(capacity: p * p)
-        let ones = UnsafeMutablePointer<Double>.allocate(capacity: blockRows)
-        defer { scratch.deallocate(); shift.deallocate(); sums.deallocate(); blockMeans.deallocate(); gram.deallocate(); ones.deallocate() }
-        gram.initialize(repeating: 0, count: p * p)  // syrk writes only the upper triangle; keep the lower one zero
-        ones.initialize(repeating: 1, count: blockRows)
-        // The first shift: the first row.
-        for j in 0..<d { shift[j] = Double(x[range.lowerBound * d + j]) }
-        shift[d] = Double(y[range.lowerBound])
+        defer { scratch.deallocate(); shift.deallocate(); sums.deallocate(); blockMeans.deallocate(); gram.deallocate() }
+        gram.initialize(repeating: 0, count: p * p)  // the kernel writes only the upper triangle; keep the lower one zero
+        // The first shift: the mean of the first (up to 64) rows, so even a range of a few
+        // dozen rows is shifted close to its mean and S − s·sᵀ/m below cancels little (a single
+        // row can lie several σ out). Overflow here means the squares overflow too, which the
+        // caller sees as non-finite moments.
+        let head = min(64, range.count)
+        for j in 0..<p { shift[j] = 0 }
+        for k in range.lowerBound..<(range.lowerBound + head) {
+            for j in 0..<d { shift[j] += Double(x[k * d + j]) }
+            shift[d] += Double(y[k])
+        }
+        for j in 0..<p { shift[j] /= Double(head) }
         var start = range.lowerBound
         while start < range.upperBound {
             let m = min(blockRows, range.upperBound - start)
-            if S.self == Double.self && total.isNearlyCentred {
-                // Fast path: `Double` columns whose mean is within 4σ of zero lose at most
-                // ~17 ulps to the S − s·sᵀ/m cancellation below, so skip the shifted copy
-                // (half the pass's time) and run the BLAS calls on the rows where they lie.
-                let xb = UnsafeRawPointer(x + start * d).assumingMemoryBound(to: Double.self)
-                let yb = UnsafeRawPointer(y + start).assumingMemoryBound(to: Double.self)
-                for j in 0..<p { shift[j] = 0 }
-                if d > 0 {
-                    BLAS.syrk(.upper, .transposed, n: d, k: m, alpha: 1, xb, lda: d, beta: 0, gram, ldc: p)
-                    BLAS.gemv(.transposed, rows: m, columns: d, alpha: 1, xb, lda: d, yb, 1, beta: 0, gram + d, p)
-                    BLAS.gemv(.transposed, rows: m, columns: d, alpha: 1, xb, lda: d, ones, 1, beta: 0, sums, 1)
-                }
-                gram[d * p + d] = BLAS.dot(m, yb, 1, yb, 1)
-                sums[d] = BLAS.dot(m, yb, 1, ones, 1)
-            } else {
-                if total.count > 0 { for j in 0..<p { shift[j] = total.means[j] } }
-                widenCentred(x: x + start * d, y: y + start, rows: m, d: d, shift: shift, out: scratch)
-                // The block's shifted column sums s = Zᵀ·1, and S = ZᵀZ, both on the block in cache.
-                BLAS.gemv(.transposed, rows: m, columns: p, alpha: 1, scratch, lda: p, ones, 1, beta: 0, sums, 1)
-                BLAS.syrk(.upper, .transposed, n: p, k: m, alpha: 1, scratch, lda: p, beta: 0, gram, ldc: p)
-            }
+            // Shift by the running mean, so the kernel sums products of small numbers whatever
+            // the columns' offsets (always: shifting costs the kernel nothing measurable).
+            if total.count > 0 { for j in 0..<p { shift[j] = total.means[j] } }
+            GramKernel.shiftedBlockGram(x: x + start * d, y: y + start, rows: m, featureCount: d, shift: shift,
+                                   gram: gram, ldc: p, sums: sums, scratch: scratch)
             // Shifted sums to the block's own mean and centred comoments: M_b = S − s·sᵀ/m.
             let inverse = 1 / Double(m)
             for i in 0..<p {
