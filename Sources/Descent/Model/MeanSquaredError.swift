@@ -110,7 +110,10 @@ enum MeanSquaredErrorKernel {
         guard tasks > 0 else { return (0, 0) }
         workspace.reserve(tasks: tasks, columns: columns)
         let wantGradient = weightsGradient != nil && columns > 0
-        if normalization != nil { workspace.reserveNormalizedBlocks(columns: columns) }
+        // Only the gemv path normalizes into scratch blocks; the C pass normalizes in registers.
+        if normalization != nil, !FusedGradientPass.isFaster(columns: columns, as: S.self) {
+            workspace.reserveNormalizedBlocks(columns: columns)
+        }
         let shared = EpochPointers(x: x, y: y, weights: weights, residuals: workspace.residuals.pointer,
                                    partialGradients: workspace.partialGradients.pointer,
                                    partialSums: workspace.partialSums.pointer,
@@ -168,6 +171,21 @@ enum MeanSquaredErrorKernel {
         partialGradient?.update(repeating: 0, count: columns)
         var sumOfSquares = 0.0, sum = 0.0
         var start = range.lowerBound
+        if FusedGradientPass.isFaster(columns: columns, as: S.self) {
+            // One pass per block in C: each row read once, normalized in registers. Still block
+            // by block, so Σr² and Σr are summed in `S` over a block and in `Double` across blocks.
+            while start < range.upperBound {
+                let m = min(blockRows, range.upperBound - start)
+                let (blockSquares, blockSum) = FusedGradientPass.accumulate(
+                    x: x + start * columns, y: y + start, rows: m, columns: columns, weights: weights, bias: bias,
+                    gradientScale: gradientScale, partialGradient: partialGradient,
+                    normalization: normalization.map { ($0.offsets, $0.multipliers) })
+                sumOfSquares += blockSquares
+                sum += blockSum
+                start += m
+            }
+            return (sumOfSquares, sum)
+        }
         while start < range.upperBound {
             let m = min(blockRows, range.upperBound - start)
             var xb = x + start * columns
