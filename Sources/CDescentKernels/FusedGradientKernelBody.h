@@ -94,6 +94,13 @@ static inline DESCENT_ALWAYS_INLINE DescentResidualSums FUSED_NAME(fused_body)(
     const FUSED_V scaleVector = FUSED_NAME(fused_splat)(gradientScale);
     FUSED_V squares = zero, sums = zero;
 
+    // A group reads FUSED_W rows side by side: FUSED_W short streams a row apart, which the
+    // hardware prefetchers follow badly once rows are long (measured: 1.55× → 1.35× a read
+    // pass at 1M × 256 float64, 1.26× → 1.06× at 4M × 32 float32). So each load also asks for
+    // the same place one group ahead (at least 1 KB ahead, for narrow rows); prefetches past
+    // the end of X are harmless (they never fault).
+    const size_t prefetchDistance =
+        FUSED_W * columns * sizeof(FUSED_T) > 1024 ? FUSED_W * columns : 1024 / sizeof(FUSED_T);
     size_t i = 0;
     for (; i + FUSED_W <= rows; i += FUSED_W) {
         const FUSED_T *group = x + i * columns;
@@ -104,6 +111,7 @@ static inline DESCENT_ALWAYS_INLINE DescentResidualSums FUSED_NAME(fused_body)(
             const FUSED_V offset = normalize ? FUSED_NAME(fused_load)(offsets + j) : zero;
             const FUSED_V multiplier = normalize ? FUSED_NAME(fused_load)(multipliers + j) : zero;
             for (int k = 0; k < FUSED_W; k++) {
+                __builtin_prefetch(group + k * columns + j + prefetchDistance);
                 const FUSED_V feature = FUSED_NAME(fused_feature)(FUSED_NAME(fused_load)(group + k * columns + j),
                                                                   normalize, offset, multiplier);
                 dots[k] += feature * w;
