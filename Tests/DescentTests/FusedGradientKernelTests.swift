@@ -210,13 +210,14 @@ struct FusedGradientKernelTests {
         }
     }
 
-    @Test("through MeanSquaredErrorKernel: 1 and 2 threads give the same bits, normalized or not",
+    @Test("through MeanSquaredErrorKernel (C pass and, past 512 columns, gemv): 1 = 2 threads bit for bit, = plain loops",
           arguments: scalarTypes)
     func threadIndependence(_ type: any BLASScalar.Type) { checkThreads(type) }
 
     func checkThreads<S: BLASScalar>(_: S.Type) {
         // Blocks of 24 rows, tasks of 192: 2000 rows make 11 tasks, the last ragged.
-        for columns in [3, 16, 33, 256] {
+        for columns in [3, 16, 33, 256, 600] {
+            #expect(FusedGradientPass.isFaster(columns: columns, as: S.self) == (columns <= 512))
             let problem = FusedProblem<S>(rows: 2000, columns: columns, seed: UInt64(columns))
             for normalized in [false, true] {
                 var results: [(Double, Double, [S])] = []
@@ -248,6 +249,14 @@ struct FusedGradientKernelTests {
                     results.append((sums.sumOfSquares, sums.sum, gradient))
                 }
                 let label = "\(S.self) columns \(columns) normalized \(normalized)"
+                // The kernel starts the gradient from zero; the reference starts from `startGradient`.
+                let expected = FusedProblem<S>(copying: problem, startGradient: 0).reference(normalized: normalized)
+                #expect(abs(results[0].0 - expected.squares) <= expected.squaresBound, "Σr² \(label)")
+                #expect(abs(results[0].1 - expected.sum) <= expected.sumBound, "Σr \(label)")
+                for j in 0..<columns {
+                    #expect(abs(Double(results[0].2[j]) - expected.gradient[j]) <= expected.gradientBound[j] + Double(S.ulpOfOne),
+                            "gradient[\(j)] \(label)")
+                }
                 #expect(results[0].0.bitPattern == results[1].0.bitPattern, "Σr² \(label)")
                 #expect(results[0].1.bitPattern == results[1].1.bitPattern, "Σr \(label)")
                 #expect(bitPatterns(results[0].2) == bitPatterns(results[1].2), "gradient \(label)")
