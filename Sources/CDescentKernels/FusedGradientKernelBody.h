@@ -7,7 +7,7 @@
 //   FUSED_ROW_DOTS the reduction of FUSED_W accumulators (one per row) to one vector of their sums
 //
 // Why row groups: a row's dot product is a sum across lanes, and reducing one row at a time
-// costs a horizontal reduction per row (2× slower than two sgemv calls at d = 16, DESIGN.md).
+// costs a horizontal reduction per row (measured 2× slower than two sgemv calls at d = 16).
 // A group of FUSED_W rows keeps one accumulator per row and reduces all of them together with
 // one in-register transpose-and-add, which yields their residuals as one vector; the gradient
 // update then broadcasts each row's scaled residual and adds the group's Σ sᵢxᵢ to the partial
