@@ -74,15 +74,16 @@ static inline DESCENT_ALWAYS_INLINE FUSED_V FUSED_NAME(fused_feature)(FUSED_V x,
     return normalize ? (x - offset) * multiplier : x;
 }
 
-/// The kernel. `normalize` and `withGradient` are constants at every call site, so each of
-/// the four combinations compiles to its own loop without run-time branches.
+/// The kernel. `normalize`, `withGradient` and `fixedVectors` (the whole vectors per row, or 0
+/// for "read it from `columns`") are constants at every call site, so each combination
+/// compiles to its own loop without run-time branches.
 static inline DESCENT_ALWAYS_INLINE DescentResidualSums FUSED_NAME(fused_body)(
     const FUSED_T *restrict x, const FUSED_T *restrict y, size_t rows, size_t columns,
     const FUSED_T *restrict weights, FUSED_T bias, FUSED_T gradientScale, FUSED_T *restrict gradient,
     const FUSED_T *restrict offsets, const FUSED_T *restrict multipliers, const bool normalize,
-    const bool withGradient) {
+    const bool withGradient, const size_t fixedVectors) {
     const FUSED_V zero = FUSED_NAME(fused_splat)(0);
-    const size_t whole = columns / FUSED_W * FUSED_W;
+    const size_t whole = fixedVectors ? fixedVectors * FUSED_W : columns / FUSED_W * FUSED_W;
     const size_t tail = columns - whole;
     // The last partial vector of columns: weights, normalization and gradient, zero-padded.
     // The gradient's tail stays in a register for the whole block and is stored at the end.
@@ -198,6 +199,28 @@ static inline DESCENT_ALWAYS_INLINE DescentResidualSums FUSED_NAME(fused_body)(
     };
 }
 
+/// The body with the number of whole vectors per row a constant for the common narrow widths
+/// (1, 2 or 4 vectors: 4–7, 8–11, 16–19 float64 features; 8–15, 16–23, 32–39 float32), so
+/// their loops unroll and the weights and normalization stay in registers across rows.
+/// Measured single-threaded against the run-time width: normalized 4M × 32 float32 1.37–1.46×
+/// → 1.14–1.15× a read pass, 1M × 16 float32 1.67–1.92× → 1.12–1.14×; raw a few % faster.
+/// The same arithmetic in the same order, so the same bits either way.
+static inline DESCENT_ALWAYS_INLINE DescentResidualSums FUSED_NAME(fused_widths)(
+    const FUSED_T *x, const FUSED_T *y, size_t rows, size_t columns, const FUSED_T *weights, FUSED_T bias,
+    FUSED_T gradientScale, FUSED_T *gradient, const FUSED_T *offsets, const FUSED_T *multipliers, const bool normalize,
+    const bool withGradient) {
+    switch (columns / FUSED_W) {
+    case 1:
+        return FUSED_NAME(fused_body)(x, y, rows, columns, weights, bias, gradientScale, gradient, offsets, multipliers, normalize, withGradient, 1);
+    case 2:
+        return FUSED_NAME(fused_body)(x, y, rows, columns, weights, bias, gradientScale, gradient, offsets, multipliers, normalize, withGradient, 2);
+    case 4:
+        return FUSED_NAME(fused_body)(x, y, rows, columns, weights, bias, gradientScale, gradient, offsets, multipliers, normalize, withGradient, 4);
+    default:
+        return FUSED_NAME(fused_body)(x, y, rows, columns, weights, bias, gradientScale, gradient, offsets, multipliers, normalize, withGradient, 0);
+    }
+}
+
 /// The four specializations of the body, chosen by which optional inputs are present.
 static inline DESCENT_ALWAYS_INLINE DescentResidualSums FUSED_NAME(fused_dispatch)(
     const FUSED_T *x, const FUSED_T *y, size_t rows, size_t columns, const FUSED_T *weights, FUSED_T bias,
@@ -205,10 +228,10 @@ static inline DESCENT_ALWAYS_INLINE DescentResidualSums FUSED_NAME(fused_dispatc
     const bool normalize = offsets != NULL && multipliers != NULL;
     if (normalize) {
         return gradient != NULL
-            ? FUSED_NAME(fused_body)(x, y, rows, columns, weights, bias, gradientScale, gradient, offsets, multipliers, true, true)
-            : FUSED_NAME(fused_body)(x, y, rows, columns, weights, bias, gradientScale, gradient, offsets, multipliers, true, false);
+            ? FUSED_NAME(fused_widths)(x, y, rows, columns, weights, bias, gradientScale, gradient, offsets, multipliers, true, true)
+            : FUSED_NAME(fused_widths)(x, y, rows, columns, weights, bias, gradientScale, gradient, offsets, multipliers, true, false);
     }
     return gradient != NULL
-        ? FUSED_NAME(fused_body)(x, y, rows, columns, weights, bias, gradientScale, gradient, offsets, multipliers, false, true)
-        : FUSED_NAME(fused_body)(x, y, rows, columns, weights, bias, gradientScale, gradient, offsets, multipliers, false, false);
+        ? FUSED_NAME(fused_widths)(x, y, rows, columns, weights, bias, gradientScale, gradient, offsets, multipliers, false, true)
+        : FUSED_NAME(fused_widths)(x, y, rows, columns, weights, bias, gradientScale, gradient, offsets, multipliers, false, false);
 }
