@@ -84,16 +84,19 @@ enum MeanSquaredErrorKernel {
     /// `weightsGradient += gradientScale · Xᵀr` for r = X·w + b − y, returning Σr² and Σr.
     ///
     /// The rows are cut into tasks of ``GradientWorkspace/blocksPerTask`` blocks; a task runs
-    /// on one thread of the persistent ``WorkerPool`` (OpenBLAS limited to one thread inside),
-    /// and for every block of it: r = X_b·w + b − y_b (copy + `gemv` into the thread's
-    /// residual), then `partial += gradientScale · X_bᵀ·r` (`gemv` transposed, the block still
-    /// in L2), while summing r and r². X is read from memory once. The task partials are then
-    /// summed in task order in `Double`, so the bits do not depend on the thread count.
+    /// on one thread of the persistent ``WorkerPool`` (OpenBLAS limited to one thread inside).
+    /// Every block of it goes through ``FusedGradientPass`` (the C kernel: each row read once,
+    /// r, Σr², Σr and `partial += gradientScale · X_bᵀ·r` while the row is in L1) when
+    /// ``FusedGradientPass/isFaster(columns:as:)`` (up to 512 columns), or else through two
+    /// BLAS calls: r = X_b·w + b − y_b (copy + `gemv` into the thread's residual), then
+    /// `partial += gradientScale · X_bᵀ·r` (`gemv` transposed, the block still in L2). Either
+    /// way X is read from memory once. The task partials are then summed in task order in
+    /// `Double`, so the bits do not depend on the thread count.
     ///
     /// With `normalization` (its `row` is not used), X is the raw features and every block is
-    /// normalized, `x′ⱼ = (xⱼ − offsetⱼ)·multiplierⱼ`, into the thread's scratch block before
-    /// the two `gemv`s: the same values, blocks and order as on a normalized copy of X (so the
-    /// same bits), without the copy (issue 6), for one more pass over each block while it is in L2.
+    /// normalized, `x′ⱼ = (xⱼ − offsetⱼ)·multiplierⱼ`: in registers by the C pass, or into the
+    /// thread's scratch block before the two `gemv`s. Both give the values, blocks and order of
+    /// a normalized copy of X (so the same bits), without the copy (issue 6).
     ///
     /// - Returns: Σr² and Σr over all rows, in `Double` (each block's partial is in `Scalar`).
     @_specialize(where S == Float)
@@ -110,7 +113,10 @@ enum MeanSquaredErrorKernel {
         guard tasks > 0 else { return (0, 0) }
         workspace.reserve(tasks: tasks, columns: columns)
         let wantGradient = weightsGradient != nil && columns > 0
-        if normalization != nil { workspace.reserveNormalizedBlocks(columns: columns) }
+        // Only the gemv path normalizes into scratch blocks; the C pass normalizes in registers.
+        if normalization != nil, !FusedGradientPass.isFaster(columns: columns, as: S.self) {
+            workspace.reserveNormalizedBlocks(columns: columns)
+        }
         let shared = EpochPointers(x: x, y: y, weights: weights, residuals: workspace.residuals.pointer,
                                    partialGradients: workspace.partialGradients.pointer,
                                    partialSums: workspace.partialSums.pointer,
@@ -156,7 +162,8 @@ enum MeanSquaredErrorKernel {
 
     /// One task: the fused pass over `range` (blocks of `blockRows`), writing
     /// `gradientScale · X_rangeᵀ r` into `partialGradient` (when given) and returning Σr², Σr.
-    /// With `normalization`, each block is first normalized into `block` (`blockRows × columns`).
+    /// With `normalization`, the C pass normalizes in registers; the `gemv` path (wide rows)
+    /// first normalizes each block into `block` (`blockRows × columns`).
     @_specialize(where S == Float)
     @_specialize(where S == Double)
     static func accumulateRows<S: BLASScalar>(
@@ -168,6 +175,21 @@ enum MeanSquaredErrorKernel {
         partialGradient?.update(repeating: 0, count: columns)
         var sumOfSquares = 0.0, sum = 0.0
         var start = range.lowerBound
+        if FusedGradientPass.isFaster(columns: columns, as: S.self) {
+            // One pass per block in C: each row read once, normalized in registers. Still block
+            // by block, so Σr² and Σr are summed in `S` over a block and in `Double` across blocks.
+            while start < range.upperBound {
+                let m = min(blockRows, range.upperBound - start)
+                let (blockSquares, blockSum) = FusedGradientPass.accumulate(
+                    x: x + start * columns, y: y + start, rows: m, columns: columns, weights: weights, bias: bias,
+                    gradientScale: gradientScale, partialGradient: partialGradient,
+                    normalization: normalization.map { ($0.offsets, $0.multipliers) })
+                sumOfSquares += blockSquares
+                sum += blockSum
+                start += m
+            }
+            return (sumOfSquares, sum)
+        }
         while start < range.upperBound {
             let m = min(blockRows, range.upperBound - start)
             var xb = x + start * columns
