@@ -17,15 +17,24 @@
 // Cost for d = 32: 648 multiply-adds a row (576 in the tiles, 72 for the target and the
 // ones) where the triangle has 561; the tiles run near the multiply pipes' limit.
 //
-// Contraction stays off (KernelSupport.h), so the v3 and baseline versions return the same
-// bits: an FMA build of this file was measured no faster (4M × 32 on 2 threads, interleaved:
-// median 131 ms with FMA, 128 ms without), as expected on Zen 3 where separate multiplies
-// and adds have the throughput of FMAs.
+// Contraction is ON in this file, unlike the other kernels (KernelSupport.h): the x86-64-v3
+// version multiplies and adds with FMA, the baseline (no FMA hardware) with separate
+// instructions. The tile loop is limited by the core's 6-wide dispatch, not its FP pipes, and
+// an FMA is one instruction where a multiply and an add are two: on 4M × 32 float64, 2 threads,
+// a quiet machine, the solver's whole pass went from ~100 ms to ~90 ms (interleaved runs of the
+// two builds). The price: the two versions round differently (each within the tests' bound),
+// so the closed form's last bits depend on the instruction set — as they already did through
+// OpenBLAS's and LAPACK's per-CPU kernels. The training epochs (FusedGradientKernel.c) keep
+// contraction off and give the same bits everywhere.
 #include <stdint.h>
 #include <string.h>
 
 #include "KernelSupport.h"
 #include "GramKernel.h"
+
+// After KernelSupport.h, which turns contraction off for the kernels: this file turns it on.
+#pragma STDC FP_CONTRACT ON
+#pragma clang fp contract(fast)
 
 #ifndef GRAM_PREFETCH_LOCALITY
 #define GRAM_PREFETCH_LOCALITY 2

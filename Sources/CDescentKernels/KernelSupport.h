@@ -10,6 +10,8 @@
 // then does the same multiplies and adds, in the same order, as the baseline one, so the two
 // return the same bits and a result never depends on the machine's instruction set. (On AMD
 // Zen, separate multiplies and adds have the throughput of FMAs: two of each per cycle.)
+// One exception, by measurement: GramKernel.c, which is compute-bound and dispatch-limited,
+// turns contraction back on (see its header comment).
 #ifndef DESCENT_KERNEL_SUPPORT_H
 #define DESCENT_KERNEL_SUPPORT_H
 

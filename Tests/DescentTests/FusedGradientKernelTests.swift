@@ -41,7 +41,7 @@ private struct FusedProblem<S: BLASScalar> {
     }
 
     /// Runs the pass; returns the sums and the gradient (nil without one).
-    func run(normalized: Bool, gradient wantGradient: Bool, version: KernelVersion = .automatic)
+    func run(normalized: Bool, gradient wantGradient: Bool, version: NativeKernelVersion = .dispatched)
         -> (squares: Double, sum: Double, gradient: [S]?) {
         var gradient = startGradient
         let result = x.withUnsafeBufferPointer { x in

@@ -102,21 +102,8 @@ struct GramKernelTests {
         checkAgainstReference(Double.self, d: d)
         checkAgainstReference(Float.self, d: d)
     }
-
-    @Test("the x86-64-v3 and baseline versions return the same bits", .enabled(if: NativeKernels.cpuHasV3, "needs an x86-64-v3 CPU"),
-          arguments: [0, 3, 4, 5, 16, 31, 32, 33, 65])
-    func versionsAgree(d: Int) {
-        for rows in [1, 65, 1000, 3000] {
-            let double = GramProblem<Double>(rows: rows, d: d, offset: 1e6, seed: UInt64(31 * d + rows))
-            let float = GramProblem<Float>(rows: rows, d: d, offset: 1e6, seed: UInt64(37 * d + rows))
-            let (v3, v3Sums) = kernelGram(double, version: .v3), (baseline, baselineSums) = kernelGram(double, version: .baseline)
-            #expect(v3.map(\.bitPattern) == baseline.map(\.bitPattern) && v3Sums.map(\.bitPattern) == baselineSums.map(\.bitPattern),
-                    "Double d \(d) rows \(rows)")
-            let (v3f, v3fSums) = kernelGram(float, version: .v3), (baselinef, baselinefSums) = kernelGram(float, version: .baseline)
-            #expect(v3f.map(\.bitPattern) == baselinef.map(\.bitPattern) && v3fSums.map(\.bitPattern) == baselinefSums.map(\.bitPattern),
-                    "Float d \(d) rows \(rows)")
-        }
-    }
+    // No bit-equality test between the versions: the v3 one fuses multiply-adds (GramKernel.c
+    // says why), so each is held to the reference bound above instead.
 }
 
 /// Means and centred comoments by two passes in Double: the mean (refined by the mean of the

@@ -28,7 +28,8 @@ size_t descent_gram_scratch_count(size_t d);
 /// ZᵀZ (upper triangle, `p × p` at `gram` with leading dimension `ldc ≥ p`) and Zᵀ·1 (`p`
 /// values at `sums`) of the shifted rows Z = [X | y] − shift, p = d + 1, for `double` data.
 /// `scratch` holds ``descent_gram_scratch_count(d)`` doubles. The strict lower triangle of
-/// `gram` is not touched. Dispatches to the x86-64-v3 or the baseline version (same bits).
+/// `gram` is not touched. Dispatches to the x86-64-v3 version (FMA) or the baseline one; they
+/// differ only by rounding.
 void descent_gram_f64(const double *x, const double *y, size_t rows, size_t d, const double *shift,
                       double *gram, size_t ldc, double *sums, double *scratch);
 

@@ -272,7 +272,8 @@ private struct PartialsPointer: @unchecked Sendable {
     let base: UnsafeMutablePointer<Double>
 }
 
-/// The sum of a buffer read once, split into one contiguous range per thread, each summed
+/// The sum of a buffer read once, split into one contiguous range per thread of the
+/// ``WorkerPool``, each summed
 /// with four 64-byte SIMD accumulators (enough loads in flight to saturate memory).
 /// `partials` has room for `threads × 8` doubles.
 @_specialize(where S == Float)
@@ -287,7 +288,10 @@ func streamingSum<S: BLASScalar>(_ buffer: UnsafeBufferPointer<S>, threads: Int,
         let lower = t * chunk, upper = min(count, lower + chunk)
         slots.base[t * 8] = lower < upper ? sumRange(source.base + lower, count: upper - lower) : 0
     }
-    if workers == 1 { body(0) } else { DispatchQueue.concurrentPerform(iterations: workers, execute: body) }
+    // The same persistent pool as the epoch kernels. Through `concurrentPerform` the read pass
+    // flipped between two speeds about 2× apart from one run to the next (as if both ranges
+    // sometimes ran on one thread), flattering every ratio to it in the slow runs.
+    if workers == 1 { body(0) } else { WorkerPool.shared.run(tasks: workers, threads: workers) { task, _ in body(task) } }
     var total = 0.0
     for t in 0..<workers { total += partials[t * 8] }
     return total

@@ -1,16 +1,5 @@
 internal import CDescentKernels
 
-/// Which compiled version of a native kernel to call: the one this CPU supports (what the
-/// engine uses), or one named explicitly so tests can compare the two.
-enum NativeKernelVersion: Sendable {
-    /// x86-64-v3 when the CPU has it, else the baseline.
-    case dispatched
-    /// The x86-64-v3 (AVX2) version; only valid when ``NativeKernels/cpuHasV3``.
-    case v3
-    /// The baseline x86-64 (SSE2) version.
-    case baseline
-}
-
 /// The shifted Gram matrix of a block of rows, by the C kernel in
 /// `Sources/CDescentKernels/GramKernel.c`: for Z = [X | y] − shift (formed in `Double`,
 /// `Float` data widened exactly first), ZᵀZ (upper triangle) and Zᵀ·1.

@@ -1,16 +1,5 @@
 internal import CDescentKernels
 
-/// Which compiled version of a C kernel runs: the one this CPU supports (``automatic``), or a
-/// named one, so tests can compare the two.
-enum KernelVersion: Sendable, CaseIterable {
-    /// x86-64-v3 on a CPU that has it, the baseline otherwise.
-    case automatic
-    /// The x86-64-v3 (AVX2) version; only valid when ``NativeKernels/cpuHasV3``.
-    case v3
-    /// The baseline x86-64 (SSE2) version, valid everywhere.
-    case baseline
-}
-
 /// The fused mean-squared-error pass over one block of rows, in C (`FusedGradientKernel.h`):
 /// rᵢ = xᵢ·w + b − yᵢ, Σr², Σr, and `partialGradient += gradientScale · Σ rᵢ xᵢ`, reading every
 /// row once while it is in registers or L1, with the optional normalization applied in
@@ -25,7 +14,7 @@ enum FusedGradientPass {
         x: UnsafePointer<S>, y: UnsafePointer<S>, rows: Int, columns: Int, weights: UnsafePointer<S>,
         bias: S, gradientScale: S, partialGradient: UnsafeMutablePointer<S>?,
         normalization: (offsets: UnsafePointer<S>, multipliers: UnsafePointer<S>)? = nil,
-        version: KernelVersion = .automatic
+        version: NativeKernelVersion = .dispatched
     ) -> (sumOfSquares: Double, sum: Double) {
         precondition(version != .v3 || NativeKernels.cpuHasV3, "FusedGradientPass: the v3 kernel needs an x86-64-v3 CPU")
         let sums: DescentResidualSums
@@ -34,7 +23,7 @@ enum FusedGradientPass {
             typealias Kernel = (UnsafePointer<Double>, UnsafePointer<Double>, Int, Int, UnsafePointer<Double>, Double, Double,
                                 UnsafeMutablePointer<Double>?, UnsafePointer<Double>?, UnsafePointer<Double>?) -> DescentResidualSums
             let kernel: Kernel = switch version {
-            case .automatic: descent_fused_gradient_f64
+            case .dispatched: descent_fused_gradient_f64
             case .v3: descent_fused_gradient_f64_v3
             case .baseline: descent_fused_gradient_f64_baseline
             }
@@ -45,7 +34,7 @@ enum FusedGradientPass {
             typealias Kernel = (UnsafePointer<Float>, UnsafePointer<Float>, Int, Int, UnsafePointer<Float>, Float, Float,
                                 UnsafeMutablePointer<Float>?, UnsafePointer<Float>?, UnsafePointer<Float>?) -> DescentResidualSums
             let kernel: Kernel = switch version {
-            case .automatic: descent_fused_gradient_f32
+            case .dispatched: descent_fused_gradient_f32
             case .v3: descent_fused_gradient_f32_v3
             case .baseline: descent_fused_gradient_f32_baseline
             }
