@@ -162,7 +162,7 @@ struct ShuffledRows<Scalar: BLASScalar, Index: ShuffleIndex>: MiniBatchRows {
 /// in aligned storage); nothing is allocated; and a batch of at most ``directLimit`` elements
 /// skips BLAS for a direct SIMD loop over its rows (two BLAS calls cost more than the work).
 /// Larger batches are gathered into a scratch block of `batchSize × d` and go through the
-/// fused BLAS kernel. Everything runs on the calling thread, in order: the result does not
+/// fused epoch kernel (``MeanSquaredErrorKernel``). Everything runs on the calling thread, in order: the result does not
 /// depend on the thread count.
 enum MiniBatchKernel {
     /// Batches of at most this many elements (rows × features) use the direct loop.
