@@ -5,13 +5,16 @@ internal import CLAPACKE
 /// `Double` (the `d` routines).
 ///
 /// This protocol is the one place the single- or double-precision routine is chosen: each
-/// conforming type hands over a table of its routines (``BLASRoutines``), and every wrapper
-/// in ``BLAS`` and ``LAPACK`` is written once, generically, over that table.
+/// conforming type hands over a table of its routines (``BLASRoutines``, and
+/// ``NativeKernelRoutines`` for Descent's C kernels), and every wrapper in ``BLAS``, ``LAPACK``,
+/// the fused gradient pass and the Gram kernel is written once, generically, over that table.
 public protocol BLASScalar: BinaryFloatingPoint, SIMDScalar, Sendable, Codable, CustomStringConvertible,
     LosslessStringConvertible
 where RawSignificand: FixedWidthInteger {
     /// The routine table for this precision.
     static var routines: BLASRoutines<Self> { get }
+    /// Descent's own C kernels for this precision.
+    static var nativeKernels: NativeKernelRoutines<Self> { get }
     /// A short name: `"float32"` or `"float64"`.
     static var precisionName: String { get }
     /// The NumPy dtype descriptor, little-endian: `"<f4"` or `"<f8"`.
@@ -118,6 +121,8 @@ private let doubleRoutines = BLASRoutines<Double>(
 extension Float: BLASScalar {
     /// The single-precision (`s`) routines.
     public static var routines: BLASRoutines<Float> { floatRoutines }
+    /// The `f32` C kernels.
+    public static var nativeKernels: NativeKernelRoutines<Float> { floatNativeKernels }
     /// `"float32"`.
     public static var precisionName: String { "float32" }
     /// `"<f4"`.
@@ -127,6 +132,8 @@ extension Float: BLASScalar {
 extension Double: BLASScalar {
     /// The double-precision (`d`) routines.
     public static var routines: BLASRoutines<Double> { doubleRoutines }
+    /// The `f64` C kernels.
+    public static var nativeKernels: NativeKernelRoutines<Double> { doubleNativeKernels }
     /// `"float64"`.
     public static var precisionName: String { "float64" }
     /// `"<f8"`.

@@ -59,26 +59,6 @@ enum GramKernel {
                                            version: NativeKernelVersion = .dispatched) {
         precondition(rows >= 0 && d >= 0 && ldc >= d + 1, "shiftedGram: rows \(rows), d \(d), ldc \(ldc)")
         precondition(version != .v3 || NativeKernels.cpuHasV3, "shiftedGram: the v3 kernel needs an x86-64-v3 CPU")
-        // The one place the element type is chosen; both kernels compute in Double.
-        if S.self == Double.self {
-            let x = UnsafeRawPointer(x).assumingMemoryBound(to: Double.self)
-            let y = UnsafeRawPointer(y).assumingMemoryBound(to: Double.self)
-            let kernel = switch version {
-            case .dispatched: descent_gram_f64
-            case .v3: descent_gram_f64_v3
-            case .baseline: descent_gram_f64_baseline
-            }
-            kernel(x, y, rows, d, shift, gram, ldc, sums, scratch)
-        } else {
-            precondition(S.self == Float.self, "shiftedGram: unsupported scalar \(S.self)")
-            let x = UnsafeRawPointer(x).assumingMemoryBound(to: Float.self)
-            let y = UnsafeRawPointer(y).assumingMemoryBound(to: Float.self)
-            let kernel = switch version {
-            case .dispatched: descent_gram_f32
-            case .v3: descent_gram_f32_v3
-            case .baseline: descent_gram_f32_baseline
-            }
-            kernel(x, y, rows, d, shift, gram, ldc, sums, scratch)
-        }
+        S.nativeKernels.shiftedGram(version)(x, y, rows, d, shift, gram, ldc, sums, scratch)
     }
 }

@@ -25,3 +25,52 @@ enum NativeKernelVersion: Sendable {
     /// The baseline x86-64 (SSE2) version.
     case baseline
 }
+
+/// Descent's C kernels of one precision, as function values — the counterpart of
+/// ``BLASRoutines`` for `Sources/CDescentKernels`: each conforming type hands over its table
+/// (``BLASScalar/nativeKernels``), so ``FusedGradientPass`` and ``GramKernel`` are written once,
+/// generically, and the `f32`/`f64` C function is chosen in one place. Users never construct one.
+public final class NativeKernelRoutines<Scalar>: Sendable {
+    /// `descent_fused_gradient_*`: x, y, rows, columns, weights, bias, gradientScale,
+    /// partialGradient?, offsets?, multipliers? → Σr², Σr.
+    typealias FusedGradient = @Sendable (UnsafePointer<Scalar>, UnsafePointer<Scalar>, Int, Int, UnsafePointer<Scalar>, Scalar, Scalar,
+                                         UnsafeMutablePointer<Scalar>?, UnsafePointer<Scalar>?, UnsafePointer<Scalar>?) -> DescentResidualSums
+    /// `descent_gram_*`: x, y, rows, d, shift, gram, ldc, sums, scratch (everything after y in `Double`).
+    typealias ShiftedGram = @Sendable (UnsafePointer<Scalar>, UnsafePointer<Scalar>, Int, Int, UnsafePointer<Double>,
+                                       UnsafeMutablePointer<Double>, Int, UnsafeMutablePointer<Double>, UnsafeMutablePointer<Double>) -> Void
+
+    private let fusedGradients: (dispatched: FusedGradient, v3: FusedGradient, baseline: FusedGradient)
+    private let shiftedGrams: (dispatched: ShiftedGram, v3: ShiftedGram, baseline: ShiftedGram)
+
+    init(fusedGradients: (dispatched: FusedGradient, v3: FusedGradient, baseline: FusedGradient),
+         shiftedGrams: (dispatched: ShiftedGram, v3: ShiftedGram, baseline: ShiftedGram)) {
+        self.fusedGradients = fusedGradients
+        self.shiftedGrams = shiftedGrams
+    }
+
+    /// The fused gradient pass, in `version` (``NativeKernelVersion/v3`` only on a v3 CPU).
+    func fusedGradient(_ version: NativeKernelVersion) -> FusedGradient {
+        switch version {
+        case .dispatched: fusedGradients.dispatched
+        case .v3: fusedGradients.v3
+        case .baseline: fusedGradients.baseline
+        }
+    }
+
+    /// The shifted Gram kernel, in `version` (``NativeKernelVersion/v3`` only on a v3 CPU).
+    func shiftedGram(_ version: NativeKernelVersion) -> ShiftedGram {
+        switch version {
+        case .dispatched: shiftedGrams.dispatched
+        case .v3: shiftedGrams.v3
+        case .baseline: shiftedGrams.baseline
+        }
+    }
+}
+
+let floatNativeKernels = NativeKernelRoutines<Float>(
+    fusedGradients: (descent_fused_gradient_f32, descent_fused_gradient_f32_v3, descent_fused_gradient_f32_baseline),
+    shiftedGrams: (descent_gram_f32, descent_gram_f32_v3, descent_gram_f32_baseline))
+
+let doubleNativeKernels = NativeKernelRoutines<Double>(
+    fusedGradients: (descent_fused_gradient_f64, descent_fused_gradient_f64_v3, descent_fused_gradient_f64_baseline),
+    shiftedGrams: (descent_gram_f64, descent_gram_f64_v3, descent_gram_f64_baseline))

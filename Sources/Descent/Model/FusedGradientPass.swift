@@ -17,33 +17,8 @@ enum FusedGradientPass {
         version: NativeKernelVersion = .dispatched
     ) -> (sumOfSquares: Double, sum: Double) {
         precondition(version != .v3 || NativeKernels.cpuHasV3, "FusedGradientPass: the v3 kernel needs an x86-64-v3 CPU")
-        let sums: DescentResidualSums
-        // The one place the precision is chosen; everything else is generic.
-        if S.self == Double.self {
-            typealias Kernel = (UnsafePointer<Double>, UnsafePointer<Double>, Int, Int, UnsafePointer<Double>, Double, Double,
-                                UnsafeMutablePointer<Double>?, UnsafePointer<Double>?, UnsafePointer<Double>?) -> DescentResidualSums
-            let kernel: Kernel = switch version {
-            case .dispatched: descent_fused_gradient_f64
-            case .v3: descent_fused_gradient_f64_v3
-            case .baseline: descent_fused_gradient_f64_baseline
-            }
-            sums = kernel(rebound(x), rebound(y), rows, columns, rebound(weights), Double(bias), Double(gradientScale),
-                          partialGradient.map(rebound), normalization.map { rebound($0.offsets) },
-                          normalization.map { rebound($0.multipliers) })
-        } else if S.self == Float.self {
-            typealias Kernel = (UnsafePointer<Float>, UnsafePointer<Float>, Int, Int, UnsafePointer<Float>, Float, Float,
-                                UnsafeMutablePointer<Float>?, UnsafePointer<Float>?, UnsafePointer<Float>?) -> DescentResidualSums
-            let kernel: Kernel = switch version {
-            case .dispatched: descent_fused_gradient_f32
-            case .v3: descent_fused_gradient_f32_v3
-            case .baseline: descent_fused_gradient_f32_baseline
-            }
-            sums = kernel(rebound(x), rebound(y), rows, columns, rebound(weights), Float(bias), Float(gradientScale),
-                          partialGradient.map(rebound), normalization.map { rebound($0.offsets) },
-                          normalization.map { rebound($0.multipliers) })
-        } else {
-            preconditionFailure("FusedGradientPass: no kernel for \(S.self)")
-        }
+        let sums = S.nativeKernels.fusedGradient(version)(
+            x, y, rows, columns, weights, bias, gradientScale, partialGradient, normalization?.offsets, normalization?.multipliers)
         return (sums.sumOfSquares, sums.sum)
     }
 
@@ -61,15 +36,4 @@ enum FusedGradientPass {
         let groupRows = 32 / MemoryLayout<S>.stride  // the C kernel's rows per group
         return groupRows * columns * MemoryLayout<S>.stride <= 16_384
     }
-}
-
-/// `pointer` as a pointer to `T`, which is the same type (`S.self == T.self` was checked).
-@inline(__always)
-private func rebound<S, T>(_ pointer: UnsafePointer<S>) -> UnsafePointer<T> {
-    UnsafeRawPointer(pointer).assumingMemoryBound(to: T.self)
-}
-
-@inline(__always)
-private func rebound<S, T>(_ pointer: UnsafeMutablePointer<S>) -> UnsafeMutablePointer<T> {
-    UnsafeMutableRawPointer(pointer).assumingMemoryBound(to: T.self)
 }
